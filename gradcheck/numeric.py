@@ -1,0 +1,362 @@
+"""Finite-difference gradient checks for any object with the layer protocol.
+
+The course's measure, per gradient and trial: a random unit-scale direction
+``delta`` and a random upstream gradient ``V`` (the same ``V`` for all trials),
+
+    exact  = sum(V * (f(p + step*delta) - f(p - step*delta))) / (2*step)   (central)
+           = sum(V * (f(p + step*delta) - f(p))) / step                    (forward, the course's)
+    approx = sum(dLdp * delta)        with dLdp from backprop(x, V)
+    agreement = 100 - mean(|approx - exact| / max(|exact|, |approx|)) * 100
+
+where ``p`` is the input ``x`` or one parameter.  Both sides are "change per
+unit step", as the course prints them.  Both zero counts as agreement.
+
+Kinks: max and ReLU are piecewise linear, and a step that crosses a kink gives
+a difference quotient that is no derivative at all.  Each trial therefore
+compares central differences at ``h`` and ``h/2``: on a smooth piece they agree
+(to O(h^2)); across a kink they do not.  On disagreement the step shrinks
+tenfold, up to ``refinements`` times; a trial still disagreeing is reported as
+a kink crossing and left out of the score instead of lowering it.
+
+Ties: at a tie the max has no derivative, only a rule (the kit and torch give
+the gradient to the first maximum in row-major order).  ``check_tie_rule``
+checks that rule without knowing the layer: it compares ``backprop`` at the
+tied input with the numeric derivative at a nearby tie-free point, shifted by
+``-eps * (flat index)`` so that among equal values the first one is largest.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "GradientResult",
+    "LayerReport",
+    "check_layer",
+    "check_tie_rule",
+    "gradient_names",
+    "relative_errors",
+]
+
+METHODS = ("central", "forward")
+
+
+def relative_errors(exact, approx):
+    """``|approx - exact| / max(|exact|, |approx|)`` elementwise, 0 where both are 0."""
+    exact = np.asarray(exact, dtype=np.float64)
+    approx = np.asarray(approx, dtype=np.float64)
+    scale = np.maximum(np.abs(exact), np.abs(approx))
+    diff = np.abs(approx - exact)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1.0), 0.0)
+    # NaN anywhere means the check could not be made: count it as full disagreement.
+    return np.where(np.isnan(rel) | np.isnan(diff), 1.0, rel)
+
+
+@dataclass
+class GradientResult:
+    """The check of one gradient (``dLdx``, ``dLdW``, ...) over all trials."""
+
+    gradient: str
+    threshold: float
+    exact: list = field(default_factory=list)   # per trial, change per unit step
+    approx: list = field(default_factory=list)
+    kinked: list = field(default_factory=list)  # trials left out: kink crossed at every step
+    note: str = ""
+    error: str = ""
+
+    @property
+    def agreement(self):
+        """Percent agreement over the trials that crossed no kink (NaN if none did)."""
+        kept = [i for i, k in enumerate(self.kinked) if not k]
+        if self.error or not kept:
+            return float("nan")
+        rel = relative_errors([self.exact[i] for i in kept], [self.approx[i] for i in kept])
+        return float(100.0 - rel.mean() * 100.0)
+
+    @property
+    def status(self):
+        if self.error:
+            return "error"
+        if self.kinked and all(self.kinked):
+            return "kink"
+        return "ok" if self.agreement >= self.threshold else "FAIL"
+
+    @property
+    def passed(self):
+        return self.status == "ok"
+
+    def to_dict(self):
+        return {
+            "gradient": self.gradient,
+            "agreement": self.agreement,
+            "status": self.status,
+            "passed": self.passed,
+            "threshold": self.threshold,
+            "trials": len(self.exact),
+            "kinked_trials": int(sum(self.kinked)),
+            "exact": list(map(float, self.exact)),
+            "approx": list(map(float, self.approx)),
+            "note": self.note,
+            "error": self.error,
+        }
+
+
+@dataclass
+class LayerReport:
+    """All gradient checks of one layer, with the settings that produced them."""
+
+    layer: str
+    method: str
+    dtype: str
+    step: float
+    trials: int
+    results: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def passed(self):
+        return not self.error and bool(self.results) and all(r.passed for r in self.results)
+
+    def to_dict(self):
+        return {
+            "layer": self.layer,
+            "method": self.method,
+            "dtype": self.dtype,
+            "step": self.step,
+            "trials": self.trials,
+            "passed": self.passed,
+            "error": self.error,
+            "warnings": list(self.warnings),
+            "gradients": [r.to_dict() for r in self.results],
+        }
+
+
+def _describe(error):
+    return f"{type(error).__name__}: {error}"
+
+
+def _check_settings(trials, step, method):
+    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
+        raise ValueError(f"gradcheck: trials must be an integer >= 1, got {trials!r}")
+    if not (isinstance(step, (int, float)) and np.isfinite(step) and step > 0):
+        raise ValueError(f"gradcheck: step must be a finite number > 0, got {step!r}")
+    if method not in METHODS:
+        raise ValueError(f"gradcheck: method must be one of {METHODS}, got {method!r}")
+
+
+class _Probe:
+    """Evaluates ``sum(V * f(p))`` differences for one target (input or a parameter)."""
+
+    def __init__(self, evaluate, point, upstream):
+        self.evaluate = evaluate   # array -> forward output, with the target set to it
+        self.point = point
+        self.upstream = upstream
+        self._at_point = None
+
+    def central(self, delta, h):
+        up = self.evaluate(self.point + h * delta)
+        down = self.evaluate(self.point - h * delta)
+        return float(np.sum(self.upstream * (up - down))) / (2 * h)
+
+    def forward(self, delta, h):
+        if self._at_point is None:
+            self._at_point = self.evaluate(self.point)
+        up = self.evaluate(self.point + h * delta)
+        return float(np.sum(self.upstream * (up - self._at_point))) / h
+
+    def derivative(self, delta, step, method, kink_tol, refinements):
+        """Directional derivative estimate and whether every step tried crossed a kink."""
+        h = step
+        for _ in range(refinements + 1):
+            at_h, at_half = self.central(delta, h), self.central(delta, h / 2)
+            scale = max(abs(at_h), abs(at_half))
+            if abs(at_h - at_half) <= kink_tol * scale or scale == 0:
+                estimate = at_h if method == "central" else self.forward(delta, h)
+                return estimate, False
+            h /= 10
+        first = self.central(delta, step) if method == "central" else self.forward(delta, step)
+        return first, True
+
+
+def gradient_names(num_params):
+    """Row names: dLdx, then dLdW and dLdb for the usual (W, b), dLdparam<i> beyond."""
+    names = ["dLdx", "dLdW", "dLdb"][:1 + num_params]
+    return names + [f"dLdparam{i}" for i in range(2, num_params)]
+
+
+def _as_tuple(grads):
+    if isinstance(grads, (tuple, list)):
+        return tuple(grads)
+    return (grads,)
+
+
+def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
+                upstream="normal", seed=0, dtype=np.float64, threshold=99.9,
+                kink_tol=1e-6, refinements=3):
+    """Check ``layer.backprop`` against finite differences of ``layer.forward``.
+
+    Parameters
+    ----------
+    layer : object with ``forward(x)`` and ``backprop(x, dLdy)``; if it also has
+        ``get_weights()`` / ``set_weights(*params)``, every parameter is checked,
+        and ``backprop`` must return ``(dLdx, dLd<param>...)`` in that order.
+    x : array, any shape the layer accepts (e.g. (N, C, H, W)); it is copied.
+    trials : number of random directions per gradient.
+    step : the finite-difference step (the course's ``dt``).
+    method : "central" (error O(step^2), default) or "forward" (the course's).
+    upstream : "normal" (random V) or "ones" (the course's ``np.ones``).
+    dtype : the dtype the check runs in; float64 unless asked otherwise.
+    threshold : percent agreement a gradient needs to pass.
+
+    Returns a ``LayerReport``; errors raised by the layer are reported in it
+    (``error``), never raised.  The layer's parameters are restored afterwards.
+    """
+    _check_settings(trials, step, method)
+    if upstream not in ("normal", "ones"):
+        raise ValueError(f"gradcheck: upstream must be 'normal' or 'ones', got {upstream!r}")
+    dtype = np.dtype(dtype)
+    name = name or type(layer).__name__
+    report = LayerReport(name, method, dtype.name, step, trials)
+    if dtype != np.float64:
+        report.warnings.append(
+            f"checked in {dtype.name}: differences of {dtype.name} outputs carry "
+            f"rounding errors near {np.finfo(dtype).eps:.0e} of the output, so "
+            f"agreement well below 100 % may mean rounding, not a wrong gradient")
+    given = [np.asarray(x).dtype]
+    rng = np.random.default_rng(seed)
+    x = np.array(x, dtype=dtype)  # a copy: the check never touches the caller's array
+
+    has_params = hasattr(layer, "get_weights") and hasattr(layer, "set_weights")
+    try:
+        original = tuple(np.array(p, copy=True) for p in layer.get_weights()) if has_params else ()
+    except Exception as error:  # noqa: BLE001 - a student's layer may raise anything
+        report.error = f"get_weights raised {_describe(error)}"
+        return report
+    try:
+        given += [p.dtype for p in original]
+        if dtype == np.float64 and np.dtype(np.float32) in given:
+            report.warnings.append(
+                "float32 input or parameters were checked in float64; in float32 a "
+                "difference quotient at this step is only good to about 1e-4 relative, "
+                "so pass dtype=np.float32 only to see what float32 arithmetic can show")
+        params = tuple(p.astype(dtype) if p.dtype.kind == "f" else p for p in original)
+        if has_params:
+            layer.set_weights(*params)
+        return _run_checks(layer, x, params, report, rng, trials, step, method,
+                           upstream, dtype, threshold, kink_tol, refinements)
+    except Exception as error:  # noqa: BLE001
+        report.error = _describe(error)
+        return report
+    finally:
+        if has_params:
+            try:
+                layer.set_weights(*original)
+            except Exception as error:  # noqa: BLE001
+                report.warnings.append(f"could not restore the weights: {_describe(error)}")
+        for message in report.warnings:
+            warnings.warn(f"gradcheck {name}: {message}", stacklevel=2)
+
+
+def _run_checks(layer, x, params, report, rng, trials, step, method, upstream,
+                dtype, threshold, kink_tol, refinements):
+    try:
+        y = np.asarray(layer.forward(x.copy()))
+    except Exception as error:  # noqa: BLE001
+        report.error = f"forward raised {_describe(error)}"
+        return report
+    if y.dtype != dtype:
+        report.warnings.append(
+            f"forward returned {y.dtype} for a {dtype.name} input: the layer computes in "
+            f"{y.dtype}, whose rounding limits the agreement a check can show")
+    V = rng.standard_normal(y.shape) if upstream == "normal" else np.ones(y.shape)
+    V = V.astype(dtype)
+    try:
+        grads = _as_tuple(layer.backprop(x.copy(), V.copy()))
+    except Exception as error:  # noqa: BLE001
+        report.error = f"backprop raised {_describe(error)}"
+        return report
+    names = gradient_names(len(params))
+    if len(grads) != 1 + len(params):
+        report.error = (f"backprop returned {len(grads)} gradient(s); expected "
+                        f"{1 + len(params)} (dLdx, then one per parameter of get_weights)")
+        return report
+
+    def with_input(value):
+        return np.asarray(layer.forward(value), dtype=np.float64)
+
+    def with_param(index):
+        def evaluate(value):
+            layer.set_weights(*(value if i == index else p for i, p in enumerate(params)))
+            try:
+                return np.asarray(layer.forward(x.copy()), dtype=np.float64)
+            finally:
+                layer.set_weights(*params)
+        return evaluate
+
+    targets = [(x, with_input)] + [(p, with_param(i)) for i, p in enumerate(params)]
+    for gradient_name, grad, (point, evaluate) in zip(names, grads, targets):
+        result = GradientResult(gradient_name, threshold)
+        report.results.append(result)
+        grad = np.asarray(grad)
+        if grad.shape != point.shape:
+            result.error = (f"backprop's {gradient_name} has shape {grad.shape}, "
+                            f"expected {point.shape}")
+            continue
+        probe = _Probe(evaluate, point, V.astype(np.float64))
+        for _ in range(trials):
+            delta = rng.standard_normal(point.shape).astype(dtype)
+            exact, kinked = probe.derivative(delta, step, method, kink_tol, refinements)
+            result.exact.append(exact)
+            result.approx.append(float(np.sum(grad.astype(np.float64) * delta)))
+            result.kinked.append(kinked)
+        if any(result.kinked):
+            result.note = (f"{sum(result.kinked)} of {trials} trials crossed a kink at every "
+                           f"step tried and were left out; use tie-free inputs whose values "
+                           f"differ by more than the step")
+    return report
+
+
+def check_tie_rule(layer, x, *, name=None, trials=20, seed=0, threshold=99.9,
+                   kink_tol=1e-6, refinements=3):
+    """Check how ``layer.backprop`` treats tied inputs: the first maximum takes the gradient.
+
+    ``x`` should hold ties (e.g. small integers).  The exact side is the
+    directional derivative at ``x - eps * arange(x.size)``: every tie broken in
+    favour of the earlier element in row-major order, no two values reordered
+    otherwise (``eps`` keeps the whole shift under a quarter of the smallest gap
+    between distinct values).  The approx side is ``backprop`` at ``x`` itself.
+    A layer that spreads a tie's gradient over all tied elements fails.
+
+    Returns a ``LayerReport`` with one row, ``dLdx (ties)``.
+    """
+    x = np.array(x, dtype=np.float64)
+    report = LayerReport(name or type(layer).__name__, "central", "float64", float("nan"), trials)
+    result = GradientResult("dLdx (ties)", threshold)
+    report.results.append(result)
+    values = np.unique(x)
+    gap = np.diff(values).min() if values.size > 1 else 1.0
+    eps = 0.25 * gap / x.size
+    step = 0.01 * eps
+    report.step = step
+    shifted = x - eps * np.arange(x.size, dtype=np.float64).reshape(x.shape)
+    rng = np.random.default_rng(seed)
+    try:
+        y = np.asarray(layer.forward(x.copy()))
+        V = rng.standard_normal(y.shape)
+        grad = np.asarray(_as_tuple(layer.backprop(x.copy(), V.copy()))[0], dtype=np.float64)
+        if grad.shape != x.shape:
+            result.error = f"backprop's dLdx has shape {grad.shape}, expected {x.shape}"
+            return report
+        probe = _Probe(lambda v: np.asarray(layer.forward(v), dtype=np.float64), shifted, V)
+        for _ in range(trials):
+            delta = rng.standard_normal(x.shape)
+            exact, kinked = probe.derivative(delta, step, "central", kink_tol, refinements)
+            result.exact.append(exact)
+            result.approx.append(float(np.sum(grad * delta)))
+            result.kinked.append(kinked)
+    except Exception as error:  # noqa: BLE001
+        result.error = _describe(error)
+    return report

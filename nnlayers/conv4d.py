@@ -1,0 +1,268 @@
+"""The shared 4-D convolution helper, its two adjoints and the output-size formula.
+
+Shapes (named dimensions used throughout the kit):
+
+    x   (N, C, H, W)      a batch of N maps with C channels, H x W pixels
+    w   (F, C, KH, KW)    F filters, the layout of ``torch.nn.Conv2d.weight``
+    y   (N, F, OH, OW)    ``OH = (H + 2*ph - dh*(KH-1) - 1) // sh + 1`` (likewise OW)
+
+``conv4d`` is a cross-correlation (no filter flip), exactly
+``torch.nn.functional.conv2d(x, w, stride=s, padding=p, dilation=d)`` without
+bias.  It takes a zero-copy window view of the padded input with
+``skimage.util.view_as_windows`` and contracts it with the filters in one
+matrix product.  Backprop is two more correlations (the course's recipe):
+
+    dL/dx = correlate(dL/dy zero-inserted by the stride and padded by (K-1)*d,
+                      the filters flipped and with F and C swapped)
+    dL/dw = correlate(x, dL/dy)
+
+dtype: float32 in gives float32 out, float64 gives float64, mixed inputs follow
+``np.result_type``; integer and bool inputs are promoted to float64.
+"""
+
+import numpy as np
+from skimage.util import view_as_windows
+
+from ._validate import (
+    as_int_pair,
+    as_positive_int,
+    as_real_array,
+    check_shape,
+    float_dtype,
+)
+
+__all__ = [
+    "conv_output_size",
+    "conv4d",
+    "conv4d_grad_input",
+    "conv4d_grad_weight",
+]
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    """Number of window positions along one axis: the kit's output-size formula.
+
+        out = (size + 2*padding - dilation*(kernel_size - 1) - 1) // stride + 1
+
+    A window spans ``dilation*(kernel_size-1) + 1`` input positions.  Windows
+    start at 0, stride, 2*stride, ... and must lie inside the padded input, so
+    the remainder ``(size + 2*padding - span) % stride`` trailing positions that
+    cannot fill another window are dropped (torch does the same).
+
+    Raises ValueError when the window is larger than the padded input.
+    """
+    where = "conv_output_size"
+    size = as_positive_int(where, "size", size)
+    kernel_size = as_positive_int(where, "kernel_size", kernel_size)
+    stride = as_positive_int(where, "stride", stride)
+    padding = as_positive_int(where, "padding", padding, minimum=0)
+    dilation = as_positive_int(where, "dilation", dilation)
+    span = dilation * (kernel_size - 1) + 1
+    if span > size + 2 * padding:
+        raise ValueError(
+            f"{where}: a window of kernel_size {kernel_size} and dilation "
+            f"{dilation} spans {span} positions, more than the padded input "
+            f"size {size} + 2*{padding} = {size + 2 * padding}"
+        )
+    return (size + 2 * padding - span) // stride + 1
+
+
+def check_conv_geometry(where, x_shape, w_shape, stride, padding, dilation,
+                        x_name="x", w_name="w"):
+    """Validate a convolution's shapes and hyper-parameters.
+
+    ``x_shape`` is (N, C, H, W) and ``w_shape`` (F, C, KH, KW).  Returns
+    ``(stride, padding, dilation, y_shape)`` with each hyper-parameter as a pair
+    and ``y_shape = (N, F, OH, OW)``.
+    """
+    stride = as_int_pair(where, "stride", stride)
+    padding = as_int_pair(where, "padding", padding, minimum=0)
+    dilation = as_int_pair(where, "dilation", dilation)
+    if 0 in x_shape:
+        raise ValueError(f"{where}: {x_name} has an empty axis, shape {tuple(x_shape)}")
+    if 0 in w_shape:
+        raise ValueError(f"{where}: {w_name} has an empty axis, shape {tuple(w_shape)}")
+    n, c, h, w = x_shape
+    f, wc, kh, kw = w_shape
+    if c != wc:
+        raise ValueError(
+            f"{where}: {x_name} has {c} input channels, {w_name} expects {wc} "
+            f"({x_name}.shape = {tuple(x_shape)}, {w_name}.shape = {tuple(w_shape)})"
+        )
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, (kh, kw))]
+    padded = [size + 2 * p for size, p in zip((h, w), padding)]
+    if spans[0] > padded[0] or spans[1] > padded[1]:
+        raise ValueError(
+            f"{where}: the {kh}x{kw} filter with dilation {dilation} spans "
+            f"{tuple(spans)} pixels, larger than the padded input "
+            f"{tuple(padded)} ({x_name}.shape = {tuple(x_shape)}, padding = {padding})"
+        )
+    oh, ow = ((size - span) // s + 1 for size, span, s in zip(padded, spans, stride))
+    return stride, padding, dilation, (n, f, oh, ow)
+
+
+def _check_shape_arg(where, name, value):
+    """A 4-tuple of positive ints, such as ``x_shape`` or ``w_shape``."""
+    try:
+        shape = tuple(value)
+    except TypeError:
+        raise TypeError(f"{where}: {name} must be a tuple of 4 integers, got {value!r}") from None
+    if len(shape) != 4:
+        raise ValueError(f"{where}: {name} must have 4 entries, got {shape!r}")
+    return tuple(as_positive_int(where, name, size) for size in shape)
+
+
+def _pad(x, padding):
+    """Zero-pad the two spatial axes of (N, C, H, W) by ``padding = (ph, pw)``."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def _windows(xp, kernel_size, stride, dilation):
+    """Read-only window view of a padded input: (N, C, Hp, Wp) -> (N, OH, OW, C, KH, KW).
+
+    One window covers all N and C, so ``view_as_windows`` only slides over the
+    two spatial axes; dilation then keeps every d-th pixel of each window.  The
+    view aliases ``xp``: it is marked read-only so nothing can write into it.
+    """
+    n, c = xp.shape[:2]
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    windows = view_as_windows(xp, (n, c, span_h, span_w), step=(1, 1, sh, sw))
+    # (1, 1, OH, OW, N, C, span_h, span_w) -> (N, OH, OW, C, KH, KW)
+    windows = windows[0, 0, :, :, :, :, ::dh, ::dw].transpose(2, 0, 1, 3, 4, 5)
+    windows.flags.writeable = False
+    return windows
+
+
+def _correlate(x, w, stride, padding, dilation):
+    """The unchecked core of ``conv4d``: arrays of one float dtype, pairs for the rest."""
+    windows = _windows(_pad(x, padding), w.shape[2:], stride, dilation)
+    # One matrix product: (N*OH*OW, C*KH*KW) @ (C*KH*KW, F) -> (N, OH, OW, F).
+    y = np.tensordot(windows, w, axes=([3, 4, 5], [1, 2, 3]))
+    return np.ascontiguousarray(y.transpose(0, 3, 1, 2))
+
+
+def conv4d(x, w, stride=1, padding=0, dilation=1):
+    """2-D cross-correlation of a batch of multi-channel maps with a bank of filters.
+
+    Parameters
+    ----------
+    x : array (N, C, H, W)
+    w : array (F, C, KH, KW)
+    stride, padding, dilation : int or pair (vertical, horizontal)
+        ``stride`` and ``dilation`` >= 1, ``padding`` >= 0 (zeros on both sides).
+
+    Returns
+    -------
+    y : ndarray (N, F, OH, OW)
+        ``y[n, f, i, j] = sum_{c, a, b} xp[n, c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b]``
+        where ``xp`` is ``x`` zero-padded, and
+        ``OH = (H + 2*ph - dh*(KH-1) - 1) // sh + 1`` (likewise OW).
+
+    Example: ``conv4d(np.arange(1, 10).reshape(1, 1, 3, 3), np.ones((1, 1, 2, 2)))``
+    is ``[[[[12., 16.], [24., 28.]]]]``.
+    """
+    where = "conv4d"
+    x = as_real_array(where, "x", x, ndim=4)
+    w = as_real_array(where, "w", w, ndim=4)
+    stride, padding, dilation, _ = check_conv_geometry(
+        where, x.shape, w.shape, stride, padding, dilation)
+    dtype = float_dtype(x.dtype, w.dtype)
+    return _correlate(x.astype(dtype, copy=False), w.astype(dtype, copy=False),
+                      stride, padding, dilation)
+
+
+def _grad_input(dy, w, x_shape, stride, padding, dilation):
+    """Unchecked core of ``conv4d_grad_input`` (see its docstring)."""
+    n, c, h, w_ = x_shape
+    f, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    oh, ow = dy.shape[2:]
+    reach_h, reach_w = dh * (kh - 1), dw * (kw - 1)
+    # Padded input pixel t collects dy[o] * w[k] for every o*s + k*d == t.  Put
+    # dy[o] at row reach + o*s of a zero grid (stride zero-insertion plus a
+    # border of the filter's reach): then t collects u[t + k'*d] * w[K-1-k'],
+    # a stride-1 correlation with the flipped filters.  Grid rows past the last
+    # window stay zero: trailing input rows that no window covered get 0.
+    u = np.zeros((n, f, h + 2 * ph + reach_h, w_ + 2 * pw + reach_w), dy.dtype)
+    u[:, :, reach_h:reach_h + sh * (oh - 1) + 1:sh,
+            reach_w:reach_w + sw * (ow - 1) + 1:sw] = dy
+    # Keep only the rows and columns whose result lands inside the unpadded x.
+    u = u[:, :, ph:ph + h + reach_h, pw:pw + w_ + reach_w]
+    w_flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, KH, KW)
+    return _correlate(u, w_flipped, (1, 1), (0, 0), dilation)
+
+
+def _grad_weight(x, dy, w_shape, stride, padding, dilation):
+    """Unchecked core of ``conv4d_grad_weight`` (see its docstring)."""
+    windows = _windows(_pad(x, padding), w_shape[2:], stride, dilation)
+    # dw[f, c, a, b] = sum over n, i, j of dy[n, f, i, j] * windows[n, i, j, c, a, b]
+    return np.tensordot(dy, windows, axes=([0, 2, 3], [0, 1, 2]))
+
+
+def _check_adjoint_args(where, dy, x_shape, w_shape, stride, padding, dilation,
+                        x_name, w_name):
+    """Check an adjoint's geometry and that ``dy`` has the forward output's shape."""
+    stride, padding, dilation, y_shape = check_conv_geometry(
+        where, x_shape, w_shape, stride, padding, dilation, x_name, w_name)
+    check_shape(where, "dy", dy, y_shape,
+                why=f"the output of conv4d for x shape {tuple(x_shape)} and "
+                    f"w shape {tuple(w_shape)}")
+    return stride, padding, dilation
+
+
+def conv4d_grad_input(dy, w, x_shape, stride=1, padding=0, dilation=1):
+    """Gradient of ``conv4d`` with respect to its input (the adjoint in ``x``).
+
+    Parameters
+    ----------
+    dy : array (N, F, OH, OW)   the upstream gradient dL/dy
+    w : array (F, C, KH, KW)    the filters of the forward pass
+    x_shape : (N, C, H, W)      the forward input's shape
+    stride, padding, dilation : as given to ``conv4d``
+
+    Returns
+    -------
+    dx : ndarray (N, C, H, W)
+        ``sum(dy * conv4d(x, w)) == sum(dx * x)`` for every ``x``.  Rows and
+        columns that no window covered (the dropped remainder) get 0.
+    """
+    where = "conv4d_grad_input"
+    dy = as_real_array(where, "dy", dy, ndim=4)
+    w = as_real_array(where, "w", w, ndim=4)
+    x_shape = _check_shape_arg(where, "x_shape", x_shape)
+    stride, padding, dilation = _check_adjoint_args(
+        where, dy, x_shape, w.shape, stride, padding, dilation, "x_shape", "w")
+    dtype = float_dtype(dy.dtype, w.dtype)
+    return _grad_input(dy.astype(dtype, copy=False), w.astype(dtype, copy=False),
+                       x_shape, stride, padding, dilation)
+
+
+def conv4d_grad_weight(x, dy, w_shape, stride=1, padding=0, dilation=1):
+    """Gradient of ``conv4d`` with respect to its filters (the adjoint in ``w``).
+
+    Parameters
+    ----------
+    x : array (N, C, H, W)      the forward input
+    dy : array (N, F, OH, OW)   the upstream gradient dL/dy
+    w_shape : (F, C, KH, KW)    the filters' shape
+    stride, padding, dilation : as given to ``conv4d``
+
+    Returns
+    -------
+    dw : ndarray (F, C, KH, KW)
+        ``dw[f, c, a, b] = sum_{n, i, j} dy[n, f, i, j] * xp[n, c, i*sh + a*dh, j*sw + b*dw]``,
+        the correlation of the padded input with ``dy``.
+    """
+    where = "conv4d_grad_weight"
+    x = as_real_array(where, "x", x, ndim=4)
+    dy = as_real_array(where, "dy", dy, ndim=4)
+    w_shape = _check_shape_arg(where, "w_shape", w_shape)
+    stride, padding, dilation = _check_adjoint_args(
+        where, dy, x.shape, w_shape, stride, padding, dilation, "x", "w_shape")
+    dtype = float_dtype(x.dtype, dy.dtype)
+    return _grad_weight(x.astype(dtype, copy=False), dy.astype(dtype, copy=False),
+                        w_shape, stride, padding, dilation)

@@ -1,0 +1,157 @@
+"""The course's convolutional layer: parameters around the ``conv4d`` helper."""
+
+import numbers
+
+import numpy as np
+
+from ._validate import (
+    as_int_pair,
+    as_positive_int,
+    as_real_array,
+    check_shape,
+    float_dtype,
+)
+from .conv4d import _correlate, _grad_input, _grad_weight, check_conv_geometry
+
+__all__ = ["nn_convolutional_layer", "make_rng"]
+
+
+def make_rng(where, rng):
+    """``rng`` as a ``numpy.random.Generator``: None (fresh entropy), a seed, or a Generator."""
+    if rng is None or isinstance(rng, (numbers.Integral, np.random.Generator,
+                                       np.random.SeedSequence)):
+        if isinstance(rng, bool):
+            raise TypeError(f"{where}: rng must be None, an integer seed or a "
+                            f"numpy.random.Generator, got {rng!r}")
+        if isinstance(rng, numbers.Integral) and rng < 0:
+            raise ValueError(f"{where}: rng seed must be >= 0, got {rng}")
+        return np.random.default_rng(rng)
+    raise TypeError(f"{where}: rng must be None, an integer seed or a "
+                    f"numpy.random.Generator, got {type(rng).__name__}")
+
+
+class nn_convolutional_layer:
+    """A 2-D convolutional layer: ``y = conv4d(x, W, stride, padding, dilation) + b``.
+
+    Shapes:
+        x     (N, C, H, W)            C = in_ch_size
+        W     (F, C, KW_, KH_)        F = num_filters, (filter_width, filter_height)
+        b     (1, F, 1, 1)
+        y     (N, F, OH, OW)          OH = (H + 2*ph - dh*(filter_width-1) - 1) // sh + 1
+                                      OW = (W + 2*pw - dw*(filter_height-1) - 1) // sw + 1
+
+    The course names the spatial axes (width, height); they are simply axes 2
+    and 3, and ``filter_width`` runs along axis 2 as ``W``'s layout shows.
+
+    Parameters
+    ----------
+    filter_width, filter_height : int
+        The filter's extent along spatial axes 2 and 3.
+    input_size : int or pair
+        Accepted for compatibility with the course's code; only validated.
+        The layer takes inputs of any spatial size the filter fits.
+    in_ch_size, num_filters : int
+        Input channels C and output channels F.
+    std : float
+        Weights are drawn from ``N(0, std / sqrt(in_ch_size * filter_width *
+        filter_height / 2))`` (the course's He-style init); ``b`` starts at 0.01.
+    stride, padding, dilation : int or pair, keyword-only
+    rng : None, int or numpy.random.Generator, keyword-only
+        Source of the initial weights, for reproducibility.
+
+    The layer keeps no state between calls: ``backprop`` receives ``x`` again.
+    Computation runs in ``x``'s floating dtype (integers and bool as float64),
+    so a float32 input gives float32 outputs and gradients.
+    """
+
+    def __init__(self, filter_width, filter_height, input_size, in_ch_size,
+                 num_filters, std=1e0, *, stride=1, padding=0, dilation=1,
+                 rng=None):
+        where = "nn_convolutional_layer"
+        filter_width = as_positive_int(where, "filter_width", filter_width)
+        filter_height = as_positive_int(where, "filter_height", filter_height)
+        self.input_size = as_int_pair(where, "input_size", input_size)
+        in_ch_size = as_positive_int(where, "in_ch_size", in_ch_size)
+        num_filters = as_positive_int(where, "num_filters", num_filters)
+        if not isinstance(std, numbers.Real) or isinstance(std, bool):
+            raise TypeError(f"{where}: std must be a real number, got {std!r}")
+        if not std >= 0:  # also rejects NaN
+            raise ValueError(f"{where}: std must be >= 0, got {std}")
+        self.stride = as_int_pair(where, "stride", stride)
+        self.padding = as_int_pair(where, "padding", padding, minimum=0)
+        self.dilation = as_int_pair(where, "dilation", dilation)
+        generator = make_rng(where, rng)
+
+        scale = std / np.sqrt(in_ch_size * filter_width * filter_height / 2)
+        self.W = generator.normal(
+            0.0, scale, (num_filters, in_ch_size, filter_width, filter_height))
+        self.b = np.full((1, num_filters, 1, 1), 0.01)
+
+    def __repr__(self):
+        f, c, kh, kw = self.W.shape
+        return (f"nn_convolutional_layer(filter_width={kh}, filter_height={kw}, "
+                f"input_size={self.input_size}, in_ch_size={c}, num_filters={f}, "
+                f"stride={self.stride}, padding={self.padding}, dilation={self.dilation})")
+
+    # -- parameters -------------------------------------------------------
+    def get_weights(self):
+        """Return ``(W, b)``: W (F, C, filter_width, filter_height), b (1, F, 1, 1)."""
+        return self.W, self.b
+
+    def set_weights(self, W, b):
+        """Replace the parameters with copies of ``W`` (F, C, KW_, KH_) and ``b`` (1, F, 1, 1)."""
+        where = "nn_convolutional_layer.set_weights"
+        W = as_real_array(where, "W", W)
+        b = as_real_array(where, "b", b)
+        check_shape(where, "W", W, self.W.shape, "the layer's filter bank")
+        check_shape(where, "b", b, self.b.shape, "one bias per filter")
+        self.W = np.array(W, dtype=float_dtype(W.dtype))
+        self.b = np.array(b, dtype=float_dtype(b.dtype))
+
+    def update_weights(self, dW, db):
+        """Add ``dW`` to ``W`` and ``db`` to ``b`` in place (``W += dW``, ``b += db``)."""
+        where = "nn_convolutional_layer.update_weights"
+        dW = as_real_array(where, "dW", dW)
+        db = as_real_array(where, "db", db)
+        check_shape(where, "dW", dW, self.W.shape, "the shape of W")
+        check_shape(where, "db", db, self.b.shape, "the shape of b")
+        self.W += dW
+        self.b += db
+
+    # -- computation ------------------------------------------------------
+    def _check_input(self, where, x):
+        x = as_real_array(where, "x", x, ndim=4)
+        *_, y_shape = check_conv_geometry(where, x.shape, self.W.shape, self.stride,
+                                          self.padding, self.dilation, "x", "W")
+        return x, y_shape
+
+    def forward(self, x):
+        """``y = conv4d(x, W) + b``: x (N, C, H, W) -> y (N, F, OH, OW)."""
+        x, _ = self._check_input("nn_convolutional_layer.forward", x)
+        dtype = float_dtype(x.dtype)
+        y = _correlate(x.astype(dtype, copy=False), self.W.astype(dtype, copy=False),
+                       self.stride, self.padding, self.dilation)
+        y += self.b.astype(dtype, copy=False)
+        return y
+
+    def backprop(self, x, dLdy):
+        """Gradients of the loss given ``dLdy`` (N, F, OH, OW), the gradient at the output.
+
+        Returns ``(dLdx, dLdW, dLdb)`` with the shapes of ``x``, ``W`` and ``b``:
+            dLdx = conv4d_grad_input(dLdy, W, x.shape, ...)
+            dLdW = conv4d_grad_weight(x, dLdy, W.shape, ...)
+            dLdb = dLdy summed over N, OH and OW, shaped (1, F, 1, 1)
+        """
+        where = "nn_convolutional_layer.backprop"
+        x, y_shape = self._check_input(where, x)
+        dLdy = as_real_array(where, "dLdy", dLdy, ndim=4)
+        check_shape(where, "dLdy", dLdy, y_shape, "the shape of forward(x)")
+        dtype = float_dtype(x.dtype, dLdy.dtype)
+        x = x.astype(dtype, copy=False)
+        dLdy = dLdy.astype(dtype, copy=False)
+        W = self.W.astype(dtype, copy=False)
+        geometry = (self.stride, self.padding, self.dilation)
+        dLdx = _grad_input(dLdy, W, x.shape, *geometry)
+        dLdW = _grad_weight(x, dLdy, W.shape, *geometry)
+        dLdb = dLdy.sum(axis=(0, 2, 3)).reshape(self.b.shape)
+        return dLdx, dLdW, dLdb
