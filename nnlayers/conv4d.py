@@ -68,10 +68,11 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
 
 
 def check_conv_geometry(where, x_shape, w_shape, stride, padding, dilation,
-                        x_name="x", w_name="w"):
+                        x_name="x", w_name="w", window="filter"):
     """Validate a convolution's shapes and hyper-parameters.
 
-    ``x_shape`` is (N, C, H, W) and ``w_shape`` (F, C, KH, KW).  Returns
+    ``x_shape`` is (N, C, H, W) and ``w_shape`` (F, C, KH, KW); ``window`` names
+    the sliding window in messages ("filter", "pool window").  Returns
     ``(stride, padding, dilation, y_shape)`` with each hyper-parameter as a pair
     and ``y_shape = (N, F, OH, OW)``.
     """
@@ -92,10 +93,11 @@ def check_conv_geometry(where, x_shape, w_shape, stride, padding, dilation,
     spans = [d * (k - 1) + 1 for d, k in zip(dilation, (kh, kw))]
     padded = [size + 2 * p for size, p in zip((h, w), padding)]
     if spans[0] > padded[0] or spans[1] > padded[1]:
+        dilated = f" with dilation {dilation}" if dilation != (1, 1) else ""
         raise ValueError(
-            f"{where}: the {kh}x{kw} filter with dilation {dilation} spans "
-            f"{tuple(spans)} pixels, larger than the padded input "
-            f"{tuple(padded)} ({x_name}.shape = {tuple(x_shape)}, padding = {padding})"
+            f"{where}: the {kh}x{kw} {window}{dilated} spans {tuple(spans)} pixels, "
+            f"larger than the padded input {tuple(padded)} "
+            f"({x_name}.shape = {tuple(x_shape)}, padding = {padding})"
         )
     oh, ow = ((size - span) // s + 1 for size, span, s in zip(padded, spans, stride))
     return stride, padding, dilation, (n, f, oh, ow)

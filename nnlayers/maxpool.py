@@ -78,7 +78,8 @@ class nn_maxpool_layer:
         x = as_real_array(where, "x", x, ndim=4)
         n, c = x.shape[:2]
         *_, y_shape = check_conv_geometry(where, x.shape, (c, c) + self.pool_size,
-                                          self.stride, 0, 1, "x", "pool_size")
+                                          self.stride, 0, 1, "x", "pool_size",
+                                          window="pool window")
         return x.astype(float_dtype(x.dtype), copy=False), y_shape
 
     def forward(self, x):
