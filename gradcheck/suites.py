@@ -93,8 +93,10 @@ def course_reports(conv_factory, pool_factory, settings):
 
 
 def single_report(label, layer_or_factory, shape, settings):
-    """Check any protocol object on a normal random input of ``shape``."""
-    if callable(getattr(layer_or_factory, "forward", None)):
+    """Check a layer instance, or a class or factory called with no arguments, on a
+    normal random input of ``shape``."""
+    is_instance = not isinstance(layer_or_factory, type) and hasattr(layer_or_factory, "forward")
+    if is_instance:
         layer = layer_or_factory
     else:
         layer, failed = _construct(label, layer_or_factory)
