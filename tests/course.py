@@ -19,23 +19,17 @@ def conv_accuracy(layer, x, num_test=5, dt=1e-3, seed=0):
         exact, apprx = np.sum(y2 - y1) / dt, np.sum(delta * bp) / dt
         err["dLdx"] += abs((apprx - exact) / exact) / num_test * 100
 
-        W, b = layer.get_weights()
-        dW = rng.normal(0, 1, W.shape) * dt
-        z1 = layer.forward(x)
-        _, bpw, _ = layer.backprop(x, np.ones(z1.shape))
-        layer.update_weights(dW, np.zeros(b.shape))
-        z2 = layer.forward(x)
-        exact, apprx = np.sum(z2 - z1) / dt, np.sum(dW * bpw) / dt
-        err["dLdW"] += abs((apprx - exact) / exact) / num_test * 100
-
-        W, b = layer.get_weights()
-        db = rng.normal(0, 1, b.shape) * dt
-        z1 = layer.forward(x)
-        _, _, bpb = layer.backprop(x, np.ones(z1.shape))
-        layer.update_weights(np.zeros(W.shape), db)
-        z2 = layer.forward(x)
-        exact, apprx = np.sum(z2 - z1) / dt, np.sum(db * bpb) / dt
-        err["dLdb"] += abs((apprx - exact) / exact) / num_test * 100
+        for index, name in ((0, "dLdW"), (1, "dLdb")):
+            # move one parameter by a random step, the other by zeros, as the course does
+            params = layer.get_weights()
+            steps = [np.zeros(p.shape) for p in params]
+            steps[index] = rng.normal(0, 1, params[index].shape) * dt
+            z1 = layer.forward(x)
+            grad = layer.backprop(x, np.ones(z1.shape))[1 + index]
+            layer.update_weights(*steps)
+            z2 = layer.forward(x)
+            exact, apprx = np.sum(z2 - z1) / dt, np.sum(steps[index] * grad) / dt
+            err[name] += abs((apprx - exact) / exact) / num_test * 100
     return {name: 100 - value for name, value in err.items()}
 
 
