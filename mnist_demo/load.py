@@ -122,6 +122,7 @@ def load_mnist(data_dir=None, *, offline=False, mirrors=None, registry=None, pro
         for pair in SPLITS.values():
             for name in pair:
                 size, sha256 = files[name]
+                sha256 = sha256.lower().removeprefix("sha256:")  # pooch writes "sha256:<hex>"
                 _, origin = fetch_file(name, size, sha256, folder, mirrors,
                                        progress=progress, timeout=timeout)
                 origins.append(origin)

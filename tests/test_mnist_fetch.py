@@ -61,6 +61,11 @@ def test_good_mirror_downloads_verifies_and_unpacks(tmp_path, registry, server, 
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(registry)
 
 
+def test_registry_hashes_may_carry_poochs_prefix(tmp_path, registry, server, files):
+    prefixed = {name: (size, "sha256:" + digest) for name, (size, digest) in registry.items()}
+    _assert_is_fake(_load(tmp_path, prefixed, [server.url("good")]), files)
+
+
 def test_second_call_uses_the_cache_without_a_request(tmp_path, registry, server, files):
     _load(tmp_path, registry, [server.url("good")])
     count = len(server.requests)
