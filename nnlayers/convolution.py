@@ -11,7 +11,7 @@ from ._validate import (
     check_shape,
     float_dtype,
 )
-from .conv4d import _correlate, _grad_input, _grad_weight, check_conv_geometry
+from .conv4d import _backward, _correlate, check_conv_geometry
 
 __all__ = ["nn_convolutional_layer", "make_rng"]
 
@@ -129,10 +129,9 @@ class nn_convolutional_layer:
         """``y = conv4d(x, W) + b``: x (N, C, H, W) -> y (N, F, OH, OW)."""
         x, _ = self._check_input("nn_convolutional_layer.forward", x)
         dtype = float_dtype(x.dtype)
-        y = _correlate(x.astype(dtype, copy=False), self.W.astype(dtype, copy=False),
-                       self.stride, self.padding, self.dilation)
-        y += self.b.astype(dtype, copy=False)
-        return y
+        return _correlate(x.astype(dtype, copy=False), self.W.astype(dtype, copy=False),
+                          self.stride, self.padding, self.dilation,
+                          bias=self.b.astype(dtype, copy=False))
 
     def backprop(self, x, dLdy):
         """Gradients of the loss given ``dLdy`` (N, F, OH, OW), the gradient at the output.
@@ -150,8 +149,7 @@ class nn_convolutional_layer:
         x = x.astype(dtype, copy=False)
         dLdy = dLdy.astype(dtype, copy=False)
         W = self.W.astype(dtype, copy=False)
-        geometry = (self.stride, self.padding, self.dilation)
-        dLdx = _grad_input(dLdy, W, x.shape, *geometry)
-        dLdW = _grad_weight(x, dLdy, W.shape, *geometry)
+        dLdx, dLdW = _backward(dLdy, x.shape, W.shape, self.stride, self.padding, self.dilation,
+                               x=x, w=W)
         dLdb = dLdy.sum(axis=(0, 2, 3)).reshape(self.b.shape)
         return dLdx, dLdW, dLdb
