@@ -56,14 +56,15 @@ def memory_limit(nbytes):
         _limit = previous
 
 
-def batch_chunks(n, scratch_per_image, cols_per_image):
+def batch_chunks(n, scratch_per_image, working_per_image, target=None):
     """``[(start, stop), ...]`` covering ``range(n)``, at least one image per chunk.
 
-    A chunk holds as many images as keep their window matrix (``cols_per_image``
-    bytes each) near ``CACHE_BYTES`` and, under a bound, their scratch memory
-    (``scratch_per_image`` bytes each) within it.
+    A chunk holds as many images as keep their working set (``working_per_image``
+    bytes each: a convolution's window matrix, a pooling layer's input) near
+    ``target`` (default ``CACHE_BYTES``) and, under a bound, their scratch
+    memory (``scratch_per_image`` bytes each) within it.
     """
-    size = CACHE_BYTES // max(1, cols_per_image)
+    size = (CACHE_BYTES if target is None else target) // max(1, working_per_image)
     if _limit is not None:
         size = min(size, _limit // max(1, scratch_per_image))
     size = max(1, min(n, size))

@@ -148,3 +148,15 @@ def test_backprop_raises_dLdy_wrong_shape():
 def test_backprop_raises_dLdy_not_4d():
     with pytest.raises(ValueError, match=r"nn_maxpool_layer.backprop: dLdy must be 4-D"):
         nn_maxpool_layer(2, 2).backprop(np.zeros((1, 2, 4, 4)), np.zeros(8))
+
+
+def test_a_nan_takes_its_windows_gradient_like_torch():
+    x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = np.nan   # one NaN in the first window
+    dy = np.arange(1.0, 5.0).reshape(1, 1, 2, 2)
+    dx = nn_maxpool_layer(2, 2).backprop(x, dy)
+    assert dx[0, 0, 0, 1] == 1.0 and dx[0, 0, :2, :2].sum() == 1.0
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(xt, 2, 2).backward(torch.tensor(dy))
+    np.testing.assert_array_equal(dx, xt.grad.numpy())
