@@ -7,7 +7,7 @@ A convolution's scratch memory (the window matrix and its companions) grows with
 the batch; under a bound the batch is processed a chunk of images at a time.
 Without a bound the kit still works in chunks whose window matrix is about
 ``CACHE_BYTES``: the matrix products then read operands that are still in the
-processor's cache, which ``benchmarks/bench_layers.py`` measured about 1.7x
+processor's cache, which ``benchmarks/bench_layers.py`` measured up to 1.7x
 faster on the cifar shape than one batch-sized matrix.
 Results equal the unchunked ones to rounding: forward results and input
 gradients are computed image by image either way (float64 results came out
@@ -22,7 +22,7 @@ import numbers
 
 __all__ = ["get_memory_limit", "set_memory_limit", "memory_limit", "batch_chunks", "CACHE_BYTES"]
 
-CACHE_BYTES = 8 << 20   # the window matrix size per chunk that ran fastest (see above)
+CACHE_BYTES = 4 << 20   # the window matrix size per chunk that ran fastest (2-16 MiB tried)
 _limit = None
 
 
