@@ -92,6 +92,17 @@ def ref_pool_backward(x, dy, p):
 
 # ---- timing ------------------------------------------------------------------------------
 
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def blas_threads():
     try:
         from threadpoolctl import threadpool_info
@@ -279,7 +290,7 @@ def main(argv=None):
     memory, input_bytes = memory_rows(64 << 20)
     big = big_batch_row(64 << 20)
 
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    machine = (f"{cpu_name()}, {os.cpu_count()} cores, "
                f"BLAS threads {threads}, numpy {np.__version__}, "
                f"torch {torch.__version__ if torch else 'absent'}, Python {platform.python_version()}")
     if args.json:
