@@ -16,6 +16,8 @@ __all__ = [
     "as_positive_int",
     "check_shape",
     "float_dtype",
+    "layer_input",
+    "layer_upstream",
 ]
 
 
@@ -115,3 +117,16 @@ def check_shape(where, name, array, expected, why=""):
             f"{where}: {name} must have shape {tuple(expected)}{reason}, "
             f"got {tuple(array.shape)}"
         )
+
+
+def layer_input(where, x, ndim):
+    """``x`` as a float array (integers and bool as float64) of ``ndim`` dimensions."""
+    x = as_real_array(where, "x", x, ndim=ndim)
+    return x.astype(float_dtype(x.dtype), copy=False)
+
+
+def layer_upstream(where, dLdy, y_shape, x_dtype):
+    """``dLdy`` as a float array of the forward output's shape, in the computation's dtype."""
+    dLdy = as_real_array(where, "dLdy", dLdy)
+    check_shape(where, "dLdy", dLdy, y_shape, "the shape of forward(x)")
+    return dLdy.astype(float_dtype(x_dtype, dLdy.dtype), copy=False)

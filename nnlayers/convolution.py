@@ -1,7 +1,5 @@
 """The course's convolutional layer: parameters around the ``conv4d`` helper."""
 
-import numbers
-
 import numpy as np
 
 from ._validate import (
@@ -11,23 +9,11 @@ from ._validate import (
     check_shape,
     float_dtype,
 )
+from ._params import add_in_place, replaced
+from ._init import check_std, he_normal, make_rng
 from .conv4d import _backward, _correlate, check_conv_geometry
 
-__all__ = ["nn_convolutional_layer", "make_rng"]
-
-
-def make_rng(where, rng):
-    """``rng`` as a ``numpy.random.Generator``: None (fresh entropy), a seed, or a Generator."""
-    if rng is None or isinstance(rng, (numbers.Integral, np.random.Generator,
-                                       np.random.SeedSequence)):
-        if isinstance(rng, bool):
-            raise TypeError(f"{where}: rng must be None, an integer seed or a "
-                            f"numpy.random.Generator, got {rng!r}")
-        if isinstance(rng, numbers.Integral) and rng < 0:
-            raise ValueError(f"{where}: rng seed must be >= 0, got {rng}")
-        return np.random.default_rng(rng)
-    raise TypeError(f"{where}: rng must be None, an integer seed or a "
-                    f"numpy.random.Generator, got {type(rng).__name__}")
+__all__ = ["nn_convolutional_layer"]
 
 
 class nn_convolutional_layer:
@@ -73,18 +59,14 @@ class nn_convolutional_layer:
         self.input_size = as_int_pair(where, "input_size", input_size)
         in_ch_size = as_positive_int(where, "in_ch_size", in_ch_size)
         num_filters = as_positive_int(where, "num_filters", num_filters)
-        if not isinstance(std, numbers.Real) or isinstance(std, bool):
-            raise TypeError(f"{where}: std must be a real number, got {std!r}")
-        if not std >= 0:  # also rejects NaN
-            raise ValueError(f"{where}: std must be >= 0, got {std}")
+        std = check_std(where, std)
         self.stride = as_int_pair(where, "stride", stride)
         self.padding = as_int_pair(where, "padding", padding, minimum=0)
         self.dilation = as_int_pair(where, "dilation", dilation)
         generator = make_rng(where, rng)
 
-        scale = std / np.sqrt(in_ch_size * filter_width * filter_height / 2)
-        self.W = generator.normal(
-            0.0, scale, (num_filters, in_ch_size, filter_width, filter_height))
+        self.W = he_normal(generator, (num_filters, in_ch_size, filter_width, filter_height),
+                           in_ch_size * filter_width * filter_height, std)
         self.b = np.full((1, num_filters, 1, 1), 0.01)
 
     def __repr__(self):
@@ -100,23 +82,13 @@ class nn_convolutional_layer:
 
     def set_weights(self, W, b):
         """Replace the parameters with copies of ``W`` (F, C, KW_, KH_) and ``b`` (1, F, 1, 1)."""
-        where = "nn_convolutional_layer.set_weights"
-        W = as_real_array(where, "W", W)
-        b = as_real_array(where, "b", b)
-        check_shape(where, "W", W, self.W.shape, "the layer's filter bank")
-        check_shape(where, "b", b, self.b.shape, "one bias per filter")
-        self.W = np.array(W, dtype=float_dtype(W.dtype))
-        self.b = np.array(b, dtype=float_dtype(b.dtype))
+        self.W, self.b = replaced("nn_convolutional_layer.set_weights", (self.W, self.b), (W, b),
+                                  (("W", "the layer's filter bank"), ("b", "one bias per filter")))
 
     def update_weights(self, dW, db):
         """Add ``dW`` to ``W`` and ``db`` to ``b`` in place (``W += dW``, ``b += db``)."""
-        where = "nn_convolutional_layer.update_weights"
-        dW = as_real_array(where, "dW", dW)
-        db = as_real_array(where, "db", db)
-        check_shape(where, "dW", dW, self.W.shape, "the shape of W")
-        check_shape(where, "db", db, self.b.shape, "the shape of b")
-        self.W += dW
-        self.b += db
+        add_in_place("nn_convolutional_layer.update_weights", (self.W, self.b), (dW, db),
+                     (("dW", "the shape of W"), ("db", "the shape of b")))
 
     # -- computation ------------------------------------------------------
     def _check_input(self, where, x):

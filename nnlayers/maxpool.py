@@ -1,40 +1,22 @@
-"""The course's max-pooling layer, on windowed views of the input.
+"""The course's max-pooling layer, on strided offset views of the input.
 
 Shapes:
-    x   (N, C, H, W)
-    y   (N, C, OH, OW)     OH = (H - pool_h) // stride_h + 1 (likewise OW)
+    x   (N, C, H, W)   ->   y (N, C, OH, OW)     OH = (H - ph) // sh + 1 (likewise OW)
+    x   (N, C, W)      ->   y (N, C, OW)         OW = (W - pool_size) // stride + 1
 
 Trailing rows and columns that do not fill a window are dropped, as torch does;
-windows overlap when the stride is smaller than the pool.  Each window is seen
-through ``pool_size**2`` strided views of the input, one per pixel offset inside
-the window (a generic window view with an argmax over a copied window axis was
-measured 25x slower on the benchmark shapes).  In backprop each
+windows overlap when the stride is smaller than the pool.  In backprop each
 window's gradient goes to its maximum; on a tie, to the first maximum in
 row-major order inside the window (torch's rule); overlapping windows add up.
+A NaN counts as the maximum of its window.
 """
 
 import numpy as np
 
-from ._memory import batch_chunks
-from ._validate import as_int_pair, as_real_array, check_shape, float_dtype
-from .conv4d import check_conv_geometry
+from ._pool import offset_views, pool_args, pool_chunks, pool_input
+from ._validate import layer_upstream
 
 __all__ = ["nn_maxpool_layer", "maxpool_forward", "maxpool_backward"]
-
-
-# Pooling works through the batch in chunks of about this much input: its dozen
-# passes then stay in cache (benchmarks/bench_layers.py: 2.5x faster on 16 MiB inputs).
-POOL_CHUNK_BYTES = 1 << 20
-
-
-def _offset_views(a, pool, stride, out_hw):
-    """One strided view (N, C, OH, OW) per window offset (i, j), in row-major order.
-
-    View (i, j) holds pixel (i, j) of every window; it aliases ``a``.
-    """
-    (ph, pw), (sh, sw), (oh, ow) = pool, stride, out_hw
-    return [a[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-            for i in range(ph) for j in range(pw)]
 
 
 def _window_max(views, out):
@@ -45,17 +27,13 @@ def _window_max(views, out):
     return out
 
 
-def _chunks(x, pool):
-    return batch_chunks(x.shape[0], x[:1].nbytes, x[:1].nbytes, target=POOL_CHUNK_BYTES)
-
-
 def maxpool_forward(x, pool, stride):
     """Unchecked: the max of each window. x (N, C, H, W) float -> (N, C, OH, OW)."""
     n, c, h, w = x.shape
     out_hw = ((h - pool[0]) // stride[0] + 1, (w - pool[1]) // stride[1] + 1)
     y = np.empty((n, c) + out_hw, dtype=x.dtype)
-    for start, stop in _chunks(x, pool):
-        _window_max(_offset_views(x[start:stop], pool, stride, out_hw), y[start:stop])
+    for start, stop in pool_chunks(x):
+        _window_max(offset_views(x[start:stop], pool, stride, out_hw), y[start:stop])
     return y
 
 
@@ -76,9 +54,9 @@ def maxpool_backward(x, dy, pool, stride):
     # An exact tiling writes every pixel of dx once; otherwise start from zeros.
     dx = np.empty(x.shape, dtype=dy.dtype) if tiled else np.zeros(x.shape, dtype=dy.dtype)
     overlap = sh < ph or sw < pw
-    for start, stop in _chunks(x, pool):
-        views = _offset_views(x[start:stop], pool, stride, out_hw)
-        targets = _offset_views(dx[start:stop], pool, stride, out_hw)
+    for start, stop in pool_chunks(x):
+        views = offset_views(x[start:stop], pool, stride, out_hw)
+        targets = offset_views(dx[start:stop], pool, stride, out_hw)
         top = _window_max(views, np.empty((stop - start, c) + tuple(out_hw), dtype=x.dtype))
         nan_top = np.isnan(top) if np.isnan(top).any() else None  # NaN wins, like the max
         grad = dy[start:stop]
@@ -102,39 +80,30 @@ class nn_maxpool_layer:
 
     Parameters
     ----------
-    pool_size : int or pair (ph, pw)
-    stride : int or pair (sh, sw), default ``pool_size``
+    pool_size : int, or pair (ph, pw) for (N, C, H, W) inputs
+    stride : int or pair, default ``pool_size``
 
-    ``forward(x)``: x (N, C, H, W) -> y (N, C, OH, OW), OH = (H - ph) // sh + 1.
-    ``backprop(x, dLdy)`` -> dLdx (N, C, H, W).  No parameters, no per-call state.
+    ``forward(x)``: x (N, C, H, W) -> y (N, C, OH, OW), OH = (H - ph) // sh + 1;
+    x (N, C, W) -> y (N, C, OW).  ``backprop(x, dLdy)`` -> dLdx shaped like x.
+    No parameters, no per-call state.
     """
 
     def __init__(self, pool_size, stride=None):
-        where = "nn_maxpool_layer"
-        self.pool_size = as_int_pair(where, "pool_size", pool_size)
-        self.stride = self.pool_size if stride is None else as_int_pair(where, "stride", stride)
+        self.pool_size, self.stride = pool_args("nn_maxpool_layer", pool_size, stride)
 
     def __repr__(self):
         return f"nn_maxpool_layer(pool_size={self.pool_size}, stride={self.stride})"
 
-    def _check_input(self, where, x):
-        x = as_real_array(where, "x", x, ndim=4)
-        n, c = x.shape[:2]
-        *_, y_shape = check_conv_geometry(where, x.shape, (c, c) + self.pool_size,
-                                          self.stride, 0, 1, "x", "pool_size",
-                                          window="pool window")
-        return x.astype(float_dtype(x.dtype), copy=False), y_shape
-
     def forward(self, x):
-        """x (N, C, H, W) -> y (N, C, OH, OW), the maximum of each window."""
-        x, _ = self._check_input("nn_maxpool_layer.forward", x)
-        return maxpool_forward(x, self.pool_size, self.stride)
+        """x (N, C, H, W) or (N, C, W) -> the maximum of each window."""
+        x4, pool, stride, y_shape = pool_input("nn_maxpool_layer.forward", x,
+                                               self.pool_size, self.stride)
+        return maxpool_forward(x4, pool, stride).reshape(y_shape)
 
     def backprop(self, x, dLdy):
-        """dLdy (N, C, OH, OW) -> dLdx (N, C, H, W): each window's gradient to its first maximum."""
+        """dLdy shaped like forward(x) -> dLdx shaped like x: each window's gradient to its first maximum."""
         where = "nn_maxpool_layer.backprop"
-        x, y_shape = self._check_input(where, x)
-        dLdy = as_real_array(where, "dLdy", dLdy, ndim=4)
-        check_shape(where, "dLdy", dLdy, y_shape, "the shape of forward(x)")
-        dtype = float_dtype(x.dtype, dLdy.dtype)
-        return maxpool_backward(x, dLdy.astype(dtype, copy=False), self.pool_size, self.stride)
+        x4, pool, stride, y_shape = pool_input(where, x, self.pool_size, self.stride)
+        dLdy = layer_upstream(where, dLdy, y_shape, x4.dtype)
+        dx = maxpool_backward(x4, dLdy.reshape(x4.shape[:2] + (-1, dLdy.shape[-1])), pool, stride)
+        return dx.reshape(np.shape(x))

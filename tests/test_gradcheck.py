@@ -34,7 +34,7 @@ class SpreadTiesPool(nn_maxpool_layer):
     """The classic mask bug: every element equal to its window's max gets the gradient."""
 
     def backprop(self, x, dLdy):
-        p = self.pool_size[0]
+        p = self.pool_size
         y = self.forward(x)
         up = lambda a: a.repeat(p, axis=2).repeat(p, axis=3)  # noqa: E731
         return (x == up(y)) * up(dLdy)

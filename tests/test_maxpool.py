@@ -77,8 +77,10 @@ def test_trailing_rows_and_columns_are_dropped(rng):
     assert not dx[..., 4, :].any() and not dx[..., :, 6].any()
 
 
-def test_stride_defaults_to_pool_size():
-    assert nn_maxpool_layer(3).stride == (3, 3)
+def test_stride_defaults_to_pool_size(rng):
+    x = rng.normal(size=(2, 2, 9, 9))
+    assert nn_maxpool_layer(3).stride == 3
+    np.testing.assert_array_equal(nn_maxpool_layer(3).forward(x), nn_maxpool_layer(3, 3).forward(x))
 
 
 def test_inputs_not_mutated_and_no_state(rng):
@@ -124,13 +126,13 @@ def test_constructor_raises(kwargs, error, message):
 
 
 def test_forward_raises_pool_larger_than_input():
-    with pytest.raises(ValueError, match=r"nn_maxpool_layer.forward: the 3x3 pool window spans \(3, 3\) "
-                                         r"pixels, larger than the padded input \(2, 5\)"):
+    with pytest.raises(ValueError, match=r"nn_maxpool_layer.forward: the 3x3 pool window does not fit in the input "
+                                         r"\(spatial size \(2, 5\)"):
         nn_maxpool_layer(3, 1).forward(np.zeros((1, 1, 2, 5)))
 
 
-def test_forward_raises_x_not_4d():
-    with pytest.raises(ValueError, match=r"nn_maxpool_layer.forward: x must be 4-D, got a 2-D array"):
+def test_forward_raises_x_not_3d_or_4d():
+    with pytest.raises(ValueError, match=r"nn_maxpool_layer.forward: x must be 3-D or 4-D, got a 2-D array"):
         nn_maxpool_layer(2, 2).forward(np.zeros((4, 4)))
 
 
@@ -145,8 +147,9 @@ def test_backprop_raises_dLdy_wrong_shape():
         nn_maxpool_layer(2, 2).backprop(np.zeros((1, 2, 4, 4)), np.zeros((1, 2, 4, 4)))
 
 
-def test_backprop_raises_dLdy_not_4d():
-    with pytest.raises(ValueError, match=r"nn_maxpool_layer.backprop: dLdy must be 4-D"):
+def test_backprop_raises_dLdy_of_another_rank():
+    with pytest.raises(ValueError, match=r"nn_maxpool_layer.backprop: dLdy must have shape \(1, 2, 2, 2\) "
+                                         r"\(the shape of forward\(x\)\), got \(8,\)"):
         nn_maxpool_layer(2, 2).backprop(np.zeros((1, 2, 4, 4)), np.zeros(8))
 
 

@@ -1,0 +1,57 @@
+"""``im2col`` / ``col2im``: the window matrix the convolution rests on, as torch's unfold / fold.
+
+    im2col(x (N, C, H, W), kernel_size, stride, padding, dilation) -> cols (N, C*KH*KW, L)
+    col2im(cols (N, C*KH*KW, L), output_size (H, W), kernel_size, ...) -> x (N, C, H, W)
+
+``L = OH * OW`` window positions in row-major order, with
+``OH = (H + 2*ph - dh*(KH-1) - 1) // sh + 1`` (likewise OW).  Row ``c*KH*KW + a*KW + b``
+of ``cols[n]`` holds pixel (a, b) of channel c of every window.  ``col2im`` is the adjoint:
+it adds every entry back onto the pixel it came from, so overlapping windows sum (it is
+not an inverse).  These equal ``torch.nn.functional.unfold`` and ``fold``.
+"""
+
+import numpy as np
+
+from ._validate import as_int_pair, as_real_array, float_dtype
+from .conv4d import _col2im, _im2col, check_conv_geometry
+
+__all__ = ["im2col", "col2im"]
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """The windows of ``x (N, C, H, W)`` as columns: ``(N, C*KH*KW, OH*OW)``."""
+    where = "im2col"
+    x = as_real_array(where, "x", x, ndim=4)
+    kernel_size = as_int_pair(where, "kernel_size", kernel_size)
+    n, c = x.shape[:2]
+    stride, padding, dilation, (_, _, oh, ow) = check_conv_geometry(
+        where, x.shape, (1, c) + kernel_size, stride, padding, dilation, "x", "kernel",
+        window="window")
+    x = x.astype(float_dtype(x.dtype), copy=False)
+    cols = _im2col(x, kernel_size, stride, padding, dilation)        # (C*KH*KW, OH*OW*N)
+    return np.ascontiguousarray(cols.reshape(-1, oh * ow, n).transpose(2, 0, 1))
+
+
+def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
+    """Sum columns ``(N, C*KH*KW, L)`` back into images ``(N, C, H, W)``, H, W = output_size."""
+    where = "col2im"
+    cols = as_real_array(where, "cols", cols, ndim=3)
+    kernel_size = as_int_pair(where, "kernel_size", kernel_size)
+    output_size = as_int_pair(where, "output_size", output_size)
+    n, rows, length = cols.shape
+    kh, kw = kernel_size
+    if rows % (kh * kw):
+        raise ValueError(f"{where}: cols has {rows} rows, not a multiple of KH*KW = {kh * kw} "
+                         f"(cols.shape = {cols.shape}, kernel_size = {kernel_size})")
+    c = rows // (kh * kw)
+    x_shape = (n, c) + output_size
+    stride, padding, dilation, (_, _, oh, ow) = check_conv_geometry(
+        where, x_shape, (1, c) + kernel_size, stride, padding, dilation, "output", "kernel",
+        window="window")
+    if length != oh * ow:
+        raise ValueError(f"{where}: cols has {length} columns, but output_size {output_size} "
+                         f"with this kernel, stride, padding and dilation has {oh}x{ow} = "
+                         f"{oh * ow} window positions")
+    cols = cols.astype(float_dtype(cols.dtype), copy=False)
+    dcols = cols.reshape(n, c, kh, kw, oh, ow).transpose(1, 2, 3, 4, 5, 0)
+    return np.ascontiguousarray(_col2im(dcols, x_shape, padding, stride, dilation))
