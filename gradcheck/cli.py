@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .loading import LoadError, resolve_target
+from .kit import KIT_CASES, kit_reports
 from .numeric import LayerReport
 from .report import accuracy_lines, course_lines, summary_table, to_json
 from .suites import (
@@ -72,6 +73,8 @@ def build_parser():
     parser.add_argument("--shape", type=_shape, default=(8, 3, 32, 32),
                         help="input shape for FILE_OR_MODULE:NAME targets (default 8,3,32,32)")
     parser.add_argument("--json", action="store_true", help="print a JSON report instead")
+    parser.add_argument("--list", action="store_true",
+                        help="name the layers that would be checked, then stop")
     parser.add_argument("--quiet", action="store_true",
                         help="leave out the per-trial 'exact change' / 'apprx change' lines")
     return parser
@@ -82,8 +85,9 @@ def _kit_reports(settings):
 
     seed = settings["seed"]
     conv = functools.partial(nnlayers.nn_convolutional_layer, rng=seed)
-    return course_reports(lambda: make_course_conv(conv, seed),
-                          lambda: make_course_pool(nnlayers.nn_maxpool_layer), settings)
+    course = course_reports(lambda: make_course_conv(conv, seed),
+                            lambda: make_course_pool(nnlayers.nn_maxpool_layer), settings)
+    return course + kit_reports(settings)
 
 
 def _target_reports(target, shape, settings):
@@ -107,6 +111,15 @@ def _target_reports(target, shape, settings):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.list:
+        if args.target is None:
+            names = ["conv layer (the course's shapes)", "maxpool layer (the course's shapes)"]
+            names += [label for label, _, _ in KIT_CASES]
+        else:
+            names = [f"{args.target}: {', '.join(CONV_NAMES + POOL_NAMES)} if defined, "
+                     f"or the named class"]
+        print("\n".join(names))
+        return 0
     settings = {"trials": args.trials, "seed": args.seed, "threshold": args.threshold,
                 "step": args.step, "method": args.method, "upstream": args.upstream,
                 "dtype": np.dtype(args.dtype)}

@@ -4,6 +4,7 @@ The course's measure, per gradient and trial: a random unit-scale direction
 ``delta`` and a random upstream gradient ``V`` (the same ``V`` for all trials),
 
     exact  = sum(V * (f(p + step*delta) - f(p - step*delta))) / (2*step)   (central)
+             combined with the same at step/2 (Richardson), error O(step^4)
            = sum(V * (f(p + step*delta) - f(p))) / step                    (forward, the course's)
     approx = sum(dLdp * delta)        with dLdp from backprop(x, V)
     agreement = 100 - mean(|approx - exact| / max(|exact|, |approx|)) * 100
@@ -13,10 +14,11 @@ unit step", as the course prints them.  Both zero counts as agreement.
 
 Kinks: max and ReLU are piecewise linear, and a step that crosses a kink gives
 a difference quotient that is no derivative at all.  Each trial therefore
-compares central differences at ``h`` and ``h/2``: on a smooth piece they agree
-(to O(h^2)); across a kink they do not.  On disagreement the step shrinks
-tenfold, up to ``refinements`` times; a trial still disagreeing is reported as
-a kink crossing and left out of the score instead of lowering it.
+compares the one-sided quotients at ``h`` and ``h/2`` (see ``_Probe.derivative``):
+a linear piece and a smooth curve each leave a recognisable pattern; a kink
+breaks both.  Then the step shrinks tenfold, up to ``refinements`` times; a
+trial that crosses a kink at every step is reported as a kink crossing and left
+out of the score instead of lowering it.
 
 Ties: at a tie the max has no derivative, only a rule (the kit and torch give
 the gradient to the first maximum in row-major order).  ``check_tie_rule``
@@ -166,33 +168,41 @@ class _Probe:
     def derivative(self, delta, step, method, kink_tol, refinements):
         """The directional derivative's estimate, and whether every step tried crossed a kink.
 
-        At step h and h/2 take the forward and backward quotients.  On a linear
-        piece all four agree.  On a smooth curve the central quotients agree to
-        O(h^2) and the asymmetry (forward - backward) halves with h.  Across a
-        kink, at the point or anywhere within the step, neither holds; the step
-        then shrinks tenfold, up to ``refinements`` times.
+        At step h and h/2 take the forward and backward quotients D+ and D-.
+        - On a linear piece all four agree.
+        - On a smooth curve the asymmetry a = D+ - D- is proportional to h, so it
+          halves with h, and the central quotients c = (D+ + D-)/2 move by O(h^2),
+          far less than a.
+        - Across a kink (at the point or anywhere within the step) the asymmetry
+          does not halve, or the central quotients move by at least ~14 % of it.
+        Otherwise the step shrinks tenfold, up to ``refinements`` times.  The
+        central estimate combines h and h/2 (Richardson: (4*c(h/2) - c(h)) / 3,
+        error O(h^4)); the forward one is the course's D+(h).
         """
         h = step
         first = None
         for _ in range(refinements + 1):
             (fwd, bwd), (fwd2, bwd2) = self._quotient(delta, h), self._quotient(delta, h / 2)
-            estimate = (fwd + bwd) / 2 if method == "central" else fwd
+            central, central2 = (fwd + bwd) / 2, (fwd2 + bwd2) / 2
+            estimate = (4 * central2 - central) / 3 if method == "central" else fwd
             first = estimate if first is None else first
             tolerance = kink_tol * max(abs(fwd), abs(bwd), abs(fwd2), abs(bwd2))
             linear = max(fwd, bwd, fwd2, bwd2) - min(fwd, bwd, fwd2, bwd2) <= tolerance
             asymmetry, asymmetry2 = fwd - bwd, fwd2 - bwd2
-            smooth = (abs((fwd + bwd) / 2 - (fwd2 + bwd2) / 2) <= tolerance
-                      and abs(2 * asymmetry2 - asymmetry) <= 0.25 * abs(asymmetry))
+            smooth = (abs(2 * asymmetry2 - asymmetry) <= 0.25 * abs(asymmetry)
+                      and abs(central - central2) <= max(tolerance, 0.05 * abs(asymmetry)))
             if linear or smooth:
                 return estimate, False
             h /= 10
         return first, True
 
 
-def gradient_names(num_params):
-    """Row names: dLdx, then dLdW and dLdb for the usual (W, b), dLdparam<i> beyond."""
-    names = ["dLdx", "dLdW", "dLdb"][:1 + num_params]
-    return names + [f"dLdparam{i}" for i in range(2, num_params)]
+def gradient_names(num_params, param_names=None):
+    """Row names: dLdx, then dLd<name> per parameter: the layer's ``param_names`` if it has
+    them (batch norm: gamma, beta), else W and b, and param<i> beyond two."""
+    if param_names is None or len(param_names) != num_params:
+        param_names = ["W", "b"][:num_params] + [f"param{i}" for i in range(2, num_params)]
+    return ["dLdx"] + [f"dLd{name}" for name in param_names]
 
 
 def _as_tuple(grads):
@@ -211,6 +221,7 @@ def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
     layer : object with ``forward(x)`` and ``backprop(x, dLdy)``; if it also has
         ``get_weights()`` / ``set_weights(*params)``, every parameter is checked,
         and ``backprop`` must return ``(dLdx, dLd<param>...)`` in that order.
+        Rows are named dLdW, dLdb unless the layer has ``param_names``.
     x : array, any shape the layer accepts (e.g. (N, C, H, W)); it is copied.
     trials : number of random directions per gradient.
     step : the finite-difference step (the course's ``dt``).
@@ -286,7 +297,7 @@ def _run_checks(layer, x, params, report, rng, trials, step, method, upstream,
     except Exception as error:  # noqa: BLE001
         report.error = f"backprop raised {_describe(error)}"
         return report
-    names = gradient_names(len(params))
+    names = gradient_names(len(params), getattr(layer, "param_names", None))
     if len(grads) != 1 + len(params):
         report.error = (f"backprop returned {len(grads)} gradient(s); expected "
                         f"{1 + len(params)} (dLdx, then one per parameter of get_weights)")

@@ -1,18 +1,46 @@
 """nnlayers: exact, vectorized NumPy layers for the convolutional networks of deep-learning courses."""
 
 from ._memory import get_memory_limit, memory_limit, set_memory_limit
+from .activations import nn_relu_layer, nn_sigmoid_layer, nn_tanh_layer
+from .batchnorm import nn_batchnorm_layer
+from .conv1d import nn_conv1d_layer
 from .conv4d import conv4d, conv4d_grad_input, conv4d_grad_weight, conv_output_size
 from .convolution import nn_convolutional_layer
+from .flatten import nn_flatten_layer
+from .global_pool import nn_global_pool_layer
+from .im2col import col2im, im2col
+from .linear import nn_linear_layer
+from .loss import nn_cross_entropy_loss
 from .maxpool import nn_maxpool_layer
+from .meanpool import nn_meanpool_layer
+from .resample import nn_downsample_layer, nn_upsample_layer
+from .softmax import nn_softmax_layer
+from .transposed_conv import nn_transposed_conv_layer
 
 __all__ = [
+    "col2im",
     "conv4d",
     "conv4d_grad_input",
     "conv4d_grad_weight",
     "conv_output_size",
     "get_memory_limit",
+    "im2col",
     "memory_limit",
-    "set_memory_limit",
+    "nn_batchnorm_layer",
+    "nn_conv1d_layer",
     "nn_convolutional_layer",
+    "nn_cross_entropy_loss",
+    "nn_downsample_layer",
+    "nn_flatten_layer",
+    "nn_global_pool_layer",
+    "nn_linear_layer",
     "nn_maxpool_layer",
+    "nn_meanpool_layer",
+    "nn_relu_layer",
+    "nn_sigmoid_layer",
+    "nn_softmax_layer",
+    "nn_tanh_layer",
+    "nn_transposed_conv_layer",
+    "nn_upsample_layer",
+    "set_memory_limit",
 ]

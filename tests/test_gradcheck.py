@@ -322,10 +322,39 @@ def test_cli_json_and_threshold(capsys):
     assert main(["--json", "--trials", "2"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["passed"] is True
-    assert {(layer["layer"], g["gradient"]) for layer in document["layers"] for g in layer["gradients"]} == {
-        ("conv layer", "dLdx"), ("conv layer", "dLdW"), ("conv layer", "dLdb"),
-        ("maxpool layer", "dLdx"), ("maxpool layer", "dLdx (ties)")}
+    rows = {(layer["layer"], g["gradient"]) for layer in document["layers"] for g in layer["gradients"]}
+    assert {("conv layer", "dLdx"), ("conv layer", "dLdW"), ("conv layer", "dLdb"),
+            ("maxpool layer", "dLdx"), ("maxpool layer", "dLdx (ties)"),
+            ("batchnorm 4-D", "dLdgamma"), ("batchnorm 4-D", "dLdbeta")} <= rows
+    assert all(g["agreement"] > 99.9999 for layer in document["layers"] for g in layer["gradients"])
     assert main(["--threshold", "100.5", "--trials", "2", "--quiet"]) == 1
+
+
+def test_cli_checks_every_layer_of_the_kit_and_lists_them(capsys):
+    import nnlayers
+
+    assert main(["--list"]) == 0
+    listed = capsys.readouterr().out
+    assert main(["--quiet", "--trials", "3"]) == 0
+    checked = capsys.readouterr().out
+    layer_classes = [name for name in nnlayers.__all__ if name.startswith("nn_")]
+    assert len(layer_classes) == 16
+    for keyword in ("conv layer", "maxpool layer", "conv1d", "transposed conv", "upsample",
+                    "downsample", "meanpool", "global max", "global mean", "flatten", "linear",
+                    "relu", "tanh", "sigmoid", "softmax", "cross-entropy", "batchnorm"):
+        assert keyword in listed and keyword in checked
+
+
+def test_smooth_layers_are_not_mistaken_for_kinks(rng):
+    import nnlayers
+
+    for layer, x in ((nnlayers.nn_tanh_layer(), rng.normal(size=(3, 8))),
+                     (nnlayers.nn_batchnorm_layer(4), rng.normal(size=(6, 4, 3, 3))),
+                     (nnlayers.nn_softmax_layer(), rng.normal(size=(5, 7)) * 3)):
+        report = check_layer(layer, x, trials=10)
+        assert report.passed, report
+        for result in report.results:
+            assert not any(result.kinked) and result.agreement > 99.9999
 
 
 def test_python_dash_m_gradcheck_runs():
