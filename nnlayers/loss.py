@@ -9,7 +9,7 @@ A loss ends the network: its backprop takes no upstream gradient (it is dL/dL = 
 
 import numpy as np
 
-from ._validate import as_real_array, layer_input
+from ._validate import as_real_array, float_dtype
 from .softmax import log_softmax, softmax
 
 __all__ = ["nn_cross_entropy_loss"]
@@ -23,7 +23,8 @@ class nn_cross_entropy_loss:
 
     @staticmethod
     def _inputs(where, logits, labels):
-        logits = layer_input(where, logits, 2)
+        logits = as_real_array(where, "logits", logits, ndim=2)
+        logits = logits.astype(float_dtype(logits.dtype), copy=False)
         labels = as_real_array(where, "labels", labels, ndim=1)
         if labels.dtype.kind not in "iu":
             raise TypeError(f"{where}: labels must be integers (class indices), got dtype "
