@@ -13,11 +13,14 @@ from .linear import nn_linear_layer
 from .loss import nn_cross_entropy_loss
 from .maxpool import nn_maxpool_layer
 from .meanpool import nn_meanpool_layer
+from .model import TrainStep, nn_sequential_model
+from .optim import nn_adam_optimizer, nn_sgd_optimizer
 from .resample import nn_downsample_layer, nn_upsample_layer
 from .softmax import nn_softmax_layer
 from .transposed_conv import nn_transposed_conv_layer
 
 __all__ = [
+    "TrainStep",
     "col2im",
     "conv4d",
     "conv4d_grad_input",
@@ -36,7 +39,10 @@ __all__ = [
     "nn_linear_layer",
     "nn_maxpool_layer",
     "nn_meanpool_layer",
+    "nn_adam_optimizer",
     "nn_relu_layer",
+    "nn_sequential_model",
+    "nn_sgd_optimizer",
     "nn_sigmoid_layer",
     "nn_softmax_layer",
     "nn_tanh_layer",

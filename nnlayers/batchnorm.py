@@ -32,6 +32,7 @@ class nn_batchnorm_layer:
     """Per-channel batch normalisation with learnable ``gamma`` (ones) and ``beta`` (zeros)."""
 
     param_names = ("gamma", "beta")   # what get_weights returns, for reports such as gradcheck's
+    buffer_names = ("running_mean", "running_var")   # state that a saved model keeps too
 
     def __init__(self, num_channels, eps=1e-5, momentum=0.1):
         where = "nn_batchnorm_layer"
@@ -49,7 +50,7 @@ class nn_batchnorm_layer:
 
     def __repr__(self):
         return (f"nn_batchnorm_layer(num_channels={self.gamma.size}, eps={self.eps}, "
-                f"momentum={self.momentum}, training={self.training})")
+                f"momentum={self.momentum})")
 
     def train(self):
         """Use batch statistics and update the running estimates; returns the layer."""
