@@ -1,13 +1,23 @@
-"""``python -m mnist_demo``: load MNIST (download or embedded sample), plot random labelled digits."""
+"""``python -m mnist_demo``: label random MNIST digits, train the kit's CNN, plot its predictions.
+
+    python -m mnist_demo [--n 3] [--seed S] [--split train|test] [--out mnist_samples.png]
+                         [--offline] [--data-dir DIR] [--show] [--model mnist_cnn.npz]
+    python -m mnist_demo train [--epochs E] [--batch-size 64] [--optimizer adam|sgd] [--lr LR]
+                         [--lr-decay D] [--shift PX] [--seed 0] [--offline] [--data-dir DIR]
+                         [--dtype float32|float64] [--out mnist_cnn.npz] [--curves PNG]
+"""
 
 import argparse
 import os
 import sys
+import time
 import warnings
+
+import numpy as np
 
 from .fetch import DEFAULT_TIMEOUT
 from .load import load_mnist
-from .plot import plot_digits
+from .plot import plot_confusion, plot_digits, plot_training_curves
 
 __all__ = ["main"]
 
@@ -19,49 +29,154 @@ def _positive_int(text):
     return value
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="mnist-demo",
-        description="Label random MNIST digits: load the data (downloaded once and cached, or "
-                    "the embedded sample of real digits offline) and plot N random digits "
-                    "titled with their labels.")
-    parser.add_argument("--n", type=_positive_int, default=3, help="how many digits (default 3)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed for the choice")
-    parser.add_argument("--split", choices=("train", "test"), default="train",
-                        help="draw from the training or the test set (default train)")
-    parser.add_argument("--out", default="mnist_samples.png",
-                        help="PNG file to write (default mnist_samples.png)")
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def _data_arguments(parser):
     parser.add_argument("--offline", action="store_true",
                         help="use the embedded sample without trying the network")
     parser.add_argument("--data-dir", default=None,
                         help="cache folder (default $NNLAYERS_DATA, else the OS cache folder)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT[1],
                         help="seconds to wait for a mirror before trying the next (default 30)")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="mnist-demo",
+        description="Label random MNIST digits: load the data (downloaded once and cached, or "
+                    "the embedded sample of real digits offline) and plot N random digits "
+                    "titled with their labels, or, with --model, with a trained network's "
+                    "predictions.  'mnist-demo train --help' trains that network.")
+    parser.add_argument("--n", type=_positive_int, default=3, help="how many digits (default 3)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed for the choice")
+    parser.add_argument("--split", choices=("train", "test"), default=None,
+                        help="draw from the training or the test set (default train; test with --model)")
+    parser.add_argument("--out", default="mnist_samples.png",
+                        help="PNG file to write (default mnist_samples.png)")
+    parser.add_argument("--model", default=None,
+                        help="a network saved by 'train': title digits with its predictions "
+                             "(red when wrong) and also write a confusion matrix")
+    parser.add_argument("--confusion", default="mnist_confusion.png",
+                        help="with --model: the confusion-matrix PNG (default mnist_confusion.png)")
+    _data_arguments(parser)
     parser.add_argument("--show", action="store_true", help="also open the figure in a window")
     return parser
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+def build_train_parser():
+    parser = argparse.ArgumentParser(
+        prog="mnist-demo train",
+        description="Train the courses' CNN (conv-relu-pool x3, linear, cross-entropy), built "
+                    "only from nnlayers, on MNIST or, offline, on the embedded 4,000 digits. "
+                    "Unset options take defaults chosen per data source.")
+    parser.add_argument("--epochs", type=_positive_int, default=None,
+                        help="passes over the training set (default: 3 on MNIST, 24 on the sample)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None, help="default 64")
+    parser.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help="default adam")
+    parser.add_argument("--lr", type=_positive_float, default=None,
+                        help="initial learning rate (default 1e-3 on MNIST, 2e-3 on the sample)")
+    parser.add_argument("--lr-decay", type=_positive_float, default=None,
+                        help="learning-rate factor per epoch (default 0.7 on MNIST, 0.88 on the sample)")
+    parser.add_argument("--shift", type=int, default=None,
+                        help="random shifts of up to this many pixels (default 1 on MNIST, 2 on the sample)")
+    parser.add_argument("--seed", type=int, default=None, help="default 0; same seed, same run")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default=None, help="default float32")
+    parser.add_argument("--out", default="mnist_cnn.npz", help="where to save the network")
+    parser.add_argument("--curves", default="mnist_training.png",
+                        help="PNG of the training curves (default mnist_training.png)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _data_arguments(parser)
+    return parser
+
+
+def _load(args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the fallback is reported below, once
         data = load_mnist(args.data_dir, offline=args.offline,
                           timeout=(min(5.0, args.timeout), args.timeout))
     print(data.describe())
-    images, labels = (data.X_train, data.y_train) if args.split == "train" else (data.X_test, data.y_test)
-    if args.n > len(labels):
-        print(f"error: --n {args.n} is more than the {len(labels)} {args.split} digits", file=sys.stderr)
-        return 2
-    figure = plot_digits(images, labels, n=args.n, seed=args.seed,
-                         title=f"MNIST {args.split} digits" + (" (embedded sample)" if data.is_sample else ""))
-    drawn = ", ".join(f"#{i} label {labels[i]}" for i in figure.indices)
-    print(f"drew {args.n} random {args.split} digits: {drawn}")
+    return data
+
+
+def _save(figure, path):
     try:
-        figure.savefig(args.out, dpi=100)
+        figure.savefig(path, dpi=100)
     except OSError as error:
-        print(f"error: could not write {args.out}: {error}", file=sys.stderr)
-        return 1
+        print(f"error: could not write {path}: {error}", file=sys.stderr)
+        return False
+    print(f"saved {os.path.abspath(path)}")
+    return True
+
+
+def train_main(argv):
+    from .train import default_config, train
+
+    args = build_train_parser().parse_args(argv)
+    data = _load(args)
+    config = default_config(data.is_sample, epochs=args.epochs, batch_size=args.batch_size,
+                            optimizer=args.optimizer, lr=args.lr, lr_decay=args.lr_decay,
+                            shift=args.shift, seed=args.seed, dtype=args.dtype)
+    print(f"training: {config}")
+    start = time.perf_counter()
+    model, history = train(data, config, progress=not args.no_progress)
+    total = time.perf_counter() - start
+    print(f"test accuracy {history.test_accuracy:.4f} on {len(data.y_test):,} digits; "
+          f"{np.mean(history.seconds):.1f} s per epoch of {int(len(data.y_train) * (1 - config.val_fraction)):,} "
+          f"digits, {total:.0f} s in all")
+    model.save(args.out)
     print(f"saved {os.path.abspath(args.out)}")
+    source = "embedded sample" if data.is_sample else "MNIST"
+    ok = _save(plot_training_curves(history, title=f"the kit's CNN on {source}"), args.curves)
+    return 0 if ok else 1
+
+
+def predict_main(args, data, images, labels, split):
+    from .train import build_cnn, scale_images
+
+    model = build_cnn()
+    try:
+        model.load(args.model)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"error: could not load the network from {args.model}: {error}", file=sys.stderr)
+        return 2
+    dtype = model.parameters()[0].dtype
+    predictions = model.predict(scale_images(images, dtype))
+    accuracy = float((predictions == labels).mean())
+    print(f"{args.model}: accuracy {accuracy:.4f} on the {len(labels):,} {split} digits "
+          f"({int((predictions != labels).sum())} wrong)")
+    figure = plot_digits(images, labels, n=args.n, seed=args.seed, predictions=predictions,
+                         title=f"predictions on MNIST {split} digits (red: wrong)")
+    drawn = ", ".join(f"#{i} pred {predictions[i]} label {labels[i]}" for i in figure.indices)
+    print(f"drew {args.n} random {split} digits: {drawn}")
+    ok = _save(figure, args.out)
+    ok &= _save(plot_confusion(labels, predictions), args.confusion)
+    return 0 if ok else 1
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:
+        return train_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    data = _load(args)
+    split = args.split or ("test" if args.model else "train")
+    images, labels = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
+    if args.n > len(labels):
+        print(f"error: --n {args.n} is more than the {len(labels)} {split} digits", file=sys.stderr)
+        return 2
+    if args.model:
+        return predict_main(args, data, images, labels, split)
+    figure = plot_digits(images, labels, n=args.n, seed=args.seed,
+                         title=f"MNIST {split} digits" + (" (embedded sample)" if data.is_sample else ""))
+    drawn = ", ".join(f"#{i} label {labels[i]}" for i in figure.indices)
+    print(f"drew {args.n} random {split} digits: {drawn}")
+    if not _save(figure, args.out):
+        return 1
     if args.show:
         _show(figure)
     return 0

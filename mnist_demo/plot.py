@@ -5,7 +5,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["pick_indices", "plot_digits"]
+__all__ = ["pick_indices", "plot_digits", "plot_training_curves", "confusion_matrix", "plot_confusion"]
 
 
 def pick_indices(count, n, seed=None):
@@ -73,4 +73,49 @@ def plot_digits(images, labels, n=3, indices=None, seed=None, *, predictions=Non
     if title:
         figure.suptitle(title)
     figure.indices = indices
+    return figure
+
+
+def plot_training_curves(history, title=None):
+    """A Figure: loss per epoch, and train/validation accuracy per epoch (a ``train.History``)."""
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    figure = Figure(figsize=(9, 3.4), layout="constrained")
+    loss_ax, acc_ax = figure.subplots(1, 2)
+    loss_ax.plot(epochs, history.train_loss, marker="o")
+    loss_ax.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
+    acc_ax.plot(epochs, history.train_accuracy, marker="o", label="training (running)")
+    acc_ax.plot(epochs, history.val_accuracy, marker="s", label="validation")
+    if not np.isnan(history.test_accuracy):
+        acc_ax.axhline(history.test_accuracy, color="gray", linestyle="--",
+                       label=f"test {history.test_accuracy:.2%}")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy")
+    acc_ax.legend(loc="lower right")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def confusion_matrix(labels, predictions, classes=10):
+    """counts[i, j] = how many digits of label i were predicted as j."""
+    counts = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(labels, dtype=np.intp), np.asarray(predictions, dtype=np.intp)), 1)
+    return counts
+
+
+def plot_confusion(labels, predictions, title=None):
+    """A Figure: the confusion matrix, each cell labelled with its count."""
+    counts = confusion_matrix(labels, predictions)
+    figure = Figure(figsize=(5.6, 5), layout="constrained")
+    ax = figure.subplots()
+    image = ax.imshow(counts, cmap="Blues")
+    for (i, j), value in np.ndenumerate(counts):
+        if value:
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
+                    color="white" if value > counts.max() / 2 else "black")
+    ax.set(xlabel="predicted", ylabel="label", xticks=range(10), yticks=range(10))
+    figure.colorbar(image, ax=ax, shrink=0.8)
+    accuracy = np.trace(counts) / max(1, counts.sum())
+    ax.set_title(title or f"confusion matrix, accuracy {accuracy:.2%}")
     return figure

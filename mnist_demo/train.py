@@ -1,0 +1,148 @@
+"""Train the courses' CNN, built only from nnlayers, on MNIST (or the embedded sample).
+
+Network (from the courses), on (N, 1, 28, 28) inputs scaled to [0, 1]:
+
+    conv 3x3 pad 1, 16 ch -> ReLU -> maxpool 2     (N, 16, 14, 14)
+    conv 3x3 pad 1, 32 ch -> ReLU -> maxpool 2     (N, 32, 7, 7)
+    conv 3x3 pad 1, 64 ch -> ReLU -> maxpool 2     (N, 64, 3, 3)
+    flatten -> linear 576 -> 10 -> softmax cross-entropy
+
+A validation split is held out of the training set; each epoch shows a progress bar with
+the running loss and accuracy.  With only the 4,000 embedded training digits, random shifts
+of a couple of pixels and a decaying learning rate matter, so the defaults depend on the
+data source (``default_config``).  Everything random comes from ``seed``.
+"""
+
+import time
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import nnlayers as nl
+
+__all__ = ["TrainConfig", "default_config", "build_cnn", "scale_images", "random_shift",
+           "train", "History"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 3
+    batch_size: int = 64
+    optimizer: str = "adam"         # "adam" or "sgd" (momentum 0.9)
+    lr: float = 1e-3
+    lr_decay: float = 0.7           # the learning rate is multiplied by this after each epoch
+    shift: int = 0                  # random shifts of up to this many pixels (augmentation)
+    val_fraction: float = 0.1
+    seed: int = 0
+    dtype: str = "float32"
+
+
+def default_config(is_sample, **overrides):
+    """The defaults per data source: the full set needs few epochs; the 4,000-digit sample
+    needs more, with shifted copies and a slower decay (measured: see the README)."""
+    base = (TrainConfig(epochs=24, lr=2e-3, lr_decay=0.88, shift=2) if is_sample
+            else TrainConfig(epochs=3, lr=1e-3, lr_decay=0.7, shift=1))
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def build_cnn(seed=0, dtype="float32"):
+    """The courses' network, its weights drawn from ``seed`` and stored in ``dtype``."""
+    rng = np.random.default_rng(seed)
+    layers = [
+        nl.nn_convolutional_layer(3, 3, 28, 1, 16, padding=1, rng=rng), nl.nn_relu_layer(),
+        nl.nn_maxpool_layer(2, 2),
+        nl.nn_convolutional_layer(3, 3, 14, 16, 32, padding=1, rng=rng), nl.nn_relu_layer(),
+        nl.nn_maxpool_layer(2, 2),
+        nl.nn_convolutional_layer(3, 3, 7, 32, 64, padding=1, rng=rng), nl.nn_relu_layer(),
+        nl.nn_maxpool_layer(2, 2),
+        nl.nn_flatten_layer(),
+        nl.nn_linear_layer(64 * 3 * 3, 10, rng=rng),
+    ]
+    for layer in layers:
+        if hasattr(layer, "get_weights"):
+            layer.set_weights(*(p.astype(dtype) for p in layer.get_weights()))
+    return nl.nn_sequential_model(layers, nl.nn_cross_entropy_loss())
+
+
+def scale_images(images, dtype="float32"):
+    """uint8 (N, 1, 28, 28) -> floats in [0, 1]."""
+    return np.asarray(images, dtype=dtype) / np.asarray(255, dtype=dtype)
+
+
+def random_shift(x, max_shift, rng):
+    """Each image of x (N, 1, H, W) moved by its own random (dy, dx) in [-max_shift, max_shift],
+    filling with zeros: one gather, no loop over images."""
+    if max_shift == 0:
+        return x
+    n, _, h, w = x.shape
+    padded = np.pad(x, ((0, 0), (0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    dy, dx = rng.integers(0, 2 * max_shift + 1, size=(2, n))
+    rows = dy[:, None] + np.arange(h)                       # (N, H)
+    cols = dx[:, None] + np.arange(w)                       # (N, W)
+    return padded[np.arange(n)[:, None, None], 0, rows[:, :, None], cols[:, None, :]][:, None]
+
+
+@dataclass
+class History:
+    """Per-epoch figures of one training run."""
+
+    train_loss: list
+    train_accuracy: list
+    val_accuracy: list
+    lr: list
+    seconds: list
+    test_accuracy: float = float("nan")
+
+
+def _optimizer(config):
+    if config.optimizer == "adam":
+        return nl.nn_adam_optimizer(config.lr)
+    if config.optimizer == "sgd":
+        return nl.nn_sgd_optimizer(config.lr, momentum=0.9)
+    raise ValueError(f"train: optimizer must be 'adam' or 'sgd', got {config.optimizer!r}")
+
+
+def train(data, config, *, progress=True, model=None):
+    """Train on ``data`` (an ``MNIST`` from ``load_mnist``); returns ``(model, history)``."""
+    if config.epochs < 1 or config.batch_size < 1 or not 0 <= config.val_fraction < 1:
+        raise ValueError(f"train: epochs and batch_size must be >= 1 and val_fraction in [0, 1), "
+                         f"got {asdict(config)}")
+    rng = np.random.default_rng(config.seed)
+    model = model or build_cnn(config.seed, config.dtype)
+    optimizer = _optimizer(config)
+    x_all = scale_images(data.X_train, config.dtype)
+    y_all = np.asarray(data.y_train, dtype=np.intp)
+    order = rng.permutation(len(y_all))
+    n_val = int(round(config.val_fraction * len(y_all)))
+    val, fit = order[:n_val], order[n_val:]
+    history = History([], [], [], [], [])
+    for epoch in range(config.epochs):
+        optimizer.lr = config.lr * config.lr_decay ** epoch
+        start = time.perf_counter()
+        batches = rng.permutation(fit)
+        bar = tqdm(range(0, len(batches), config.batch_size), disable=not progress,
+                   desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=True)
+        loss_sum = correct = seen = 0
+        for first in bar:
+            index = batches[first:first + config.batch_size]
+            x = random_shift(x_all[index], config.shift, rng)
+            step = model.train_step(x, y_all[index])
+            optimizer.step(model, step.grads)
+            loss_sum += step.loss * len(index)
+            correct += int((step.logits.argmax(axis=1) == y_all[index]).sum())
+            seen += len(index)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
+        history.seconds.append(time.perf_counter() - start)
+        history.train_loss.append(loss_sum / seen)
+        history.train_accuracy.append(correct / seen)
+        history.lr.append(optimizer.lr)
+        val_acc = float((model.predict(x_all[val]) == y_all[val]).mean()) if n_val else float("nan")
+        history.val_accuracy.append(val_acc)
+        if progress:
+            bar.write(f"epoch {epoch + 1}: loss {loss_sum / seen:.4f}, train accuracy "
+                      f"{correct / seen:.4f}, validation accuracy {val_acc:.4f}, "
+                      f"{history.seconds[-1]:.1f} s")
+    x_test = scale_images(data.X_test, config.dtype)
+    history.test_accuracy = float((model.predict(x_test) == data.y_test).mean())
+    return model, history
