@@ -75,13 +75,14 @@ def build_train_parser():
                     "only from nnlayers, on MNIST or, offline, on the embedded 4,000 digits. "
                     "Unset options take defaults chosen per data source.")
     parser.add_argument("--epochs", type=_positive_int, default=None,
-                        help="passes over the training set (default: 3 on MNIST, 24 on the sample)")
-    parser.add_argument("--batch-size", type=_positive_int, default=None, help="default 64")
+                        help="passes over the training set (default: 5 on MNIST, 36 on the sample)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None,
+                        help="default 64 on MNIST, 32 on the sample")
     parser.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help="default adam")
     parser.add_argument("--lr", type=_positive_float, default=None,
                         help="initial learning rate (default 1e-3 on MNIST, 2e-3 on the sample)")
     parser.add_argument("--lr-decay", type=_positive_float, default=None,
-                        help="learning-rate factor per epoch (default 0.7 on MNIST, 0.88 on the sample)")
+                        help="learning-rate factor per epoch (default 0.7 on MNIST, 0.9 on the sample)")
     parser.add_argument("--shift", type=int, default=None,
                         help="random shifts of up to this many pixels (default 1 on MNIST, 2 on the sample)")
     parser.add_argument("--seed", type=int, default=None, help="default 0; same seed, same run")
