@@ -45,10 +45,7 @@ def build_model(seed=0):
         nl.nn_global_pool_layer("max"),
         nl.nn_linear_layer(64, 10, rng=rng),
     ]
-    for layer in layers:
-        if hasattr(layer, "get_weights"):
-            layer.set_weights(*(p.astype(np.float32) for p in layer.get_weights()))
-    return nl.nn_sequential_model(layers, nl.nn_cross_entropy_loss())
+    return nl.nn_sequential_model(layers, nl.nn_cross_entropy_loss()).astype(np.float32)
 
 
 def train(images, labels, epochs=4, batch_size=64, lr=2e-3, seed=0, progress=print):

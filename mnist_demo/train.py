@@ -61,10 +61,7 @@ def build_cnn(seed=0, dtype="float32"):
         nl.nn_flatten_layer(),
         nl.nn_linear_layer(64 * 3 * 3, 10, rng=rng),
     ]
-    for layer in layers:
-        if hasattr(layer, "get_weights"):
-            layer.set_weights(*(p.astype(dtype) for p in layer.get_weights()))
-    return nl.nn_sequential_model(layers, nl.nn_cross_entropy_loss())
+    return nl.nn_sequential_model(layers, nl.nn_cross_entropy_loss()).astype(dtype)
 
 
 def scale_images(images, dtype="float32"):

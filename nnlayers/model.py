@@ -63,6 +63,12 @@ class nn_sequential_model:
         """Every parameter array, in order: [W1, b1, W2, b2, ...] (the arrays themselves)."""
         return [p for layer in self.parameter_layers() for p in _params(layer)]
 
+    def astype(self, dtype):
+        """Store every parameter in ``dtype`` (e.g. float32 for training speed); returns the model."""
+        for layer in self.parameter_layers():
+            layer.set_weights(*(np.asarray(p).astype(dtype) for p in _params(layer)))
+        return self
+
     def train(self):
         """Put layers with a training mode (batch norm) in it; returns the model."""
         for layer in self.layers:

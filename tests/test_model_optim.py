@@ -88,6 +88,12 @@ def test_a_tiny_model_overfits_a_tiny_batch(rng):
     np.testing.assert_array_equal(model.predict(x), labels)
 
 
+def test_astype_converts_every_parameter(rng):
+    model = small_cnn().astype(np.float32)
+    assert {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
+    assert model.forward(rng.normal(size=(2, 1, 8, 8)).astype(np.float32)).dtype == np.float32
+
+
 def test_predict_in_batches_equals_one_forward(rng):
     model = small_cnn()
     x = rng.normal(size=(11, 1, 8, 8))
