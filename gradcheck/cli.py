@@ -35,7 +35,7 @@ def _shape(text):
     try:
         shape = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}") from None
     if not shape or min(shape) < 1:
         raise argparse.ArgumentTypeError(f"every size must be >= 1, got {text!r}")
     return shape

@@ -2,15 +2,9 @@
 
 import numpy as np
 
-from ._validate import (
-    as_int_pair,
-    as_positive_int,
-    as_real_array,
-    check_shape,
-    float_dtype,
-)
-from ._params import add_in_place, replaced
 from ._init import check_std, he_normal, make_rng
+from ._params import add_in_place, replaced
+from ._validate import as_int_pair, as_positive_int, as_real_array, float_dtype, layer_upstream
 from .conv4d import _backward, _correlate, check_conv_geometry
 
 __all__ = ["nn_convolutional_layer"]
@@ -21,7 +15,7 @@ class nn_convolutional_layer:
 
     Shapes:
         x     (N, C, H, W)            C = in_ch_size
-        W     (F, C, KW_, KH_)        F = num_filters, (filter_width, filter_height)
+        W     (F, C, filter_width, filter_height)      F = num_filters
         b     (1, F, 1, 1)
         y     (N, F, OH, OW)          OH = (H + 2*ph - dh*(filter_width-1) - 1) // sh + 1
                                       OW = (W + 2*pw - dw*(filter_height-1) - 1) // sw + 1
@@ -81,7 +75,8 @@ class nn_convolutional_layer:
         return self.W, self.b
 
     def set_weights(self, W, b):
-        """Replace the parameters with copies of ``W`` (F, C, KW_, KH_) and ``b`` (1, F, 1, 1)."""
+        """Replace the parameters with copies of ``W`` (F, C, filter_width, filter_height) and
+        ``b`` (1, F, 1, 1)."""
         self.W, self.b = replaced("nn_convolutional_layer.set_weights", (self.W, self.b), (W, b),
                                   (("W", "the layer's filter bank"), ("b", "one bias per filter")))
 
@@ -115,12 +110,9 @@ class nn_convolutional_layer:
         """
         where = "nn_convolutional_layer.backprop"
         x, y_shape = self._check_input(where, x)
-        dLdy = as_real_array(where, "dLdy", dLdy, ndim=4)
-        check_shape(where, "dLdy", dLdy, y_shape, "the shape of forward(x)")
-        dtype = float_dtype(x.dtype, dLdy.dtype)
-        x = x.astype(dtype, copy=False)
-        dLdy = dLdy.astype(dtype, copy=False)
-        W = self.W.astype(dtype, copy=False)
+        dLdy = layer_upstream(where, dLdy, y_shape, x.dtype)
+        x = x.astype(dLdy.dtype, copy=False)
+        W = self.W.astype(dLdy.dtype, copy=False)
         dLdx, dLdW = _backward(dLdy, x.shape, W.shape, self.stride, self.padding, self.dilation,
                                x=x, w=W)
         dLdb = dLdy.sum(axis=(0, 2, 3)).reshape(self.b.shape)
