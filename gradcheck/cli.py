@@ -96,6 +96,8 @@ def _target_reports(target, shape, settings):
     except LoadError as error:
         return [LayerReport(target, "-", "-", float("nan"), 0, error=str(error))]
     seed = settings["seed"]
+    for missing in getattr(module, "__missing_imports__", []):
+        print(f"note: {target}: an import failed and was skipped ({missing})")
     if attribute is None:
         conv = next((getattr(module, n) for n in CONV_NAMES if hasattr(module, n)), None)
         pool = next((getattr(module, n) for n in POOL_NAMES if hasattr(module, n)), None)

@@ -11,7 +11,7 @@ from .global_pool import nn_global_pool_layer
 from .im2col import col2im, im2col
 from .linear import nn_linear_layer
 from .loss import nn_cross_entropy_loss
-from .maxpool import nn_maxpool_layer
+from .maxpool import nn_max_pooling_layer, nn_maxpool_layer
 from .meanpool import nn_meanpool_layer
 from .model import TrainStep, nn_sequential_model
 from .optim import nn_adam_optimizer, nn_sgd_optimizer
@@ -37,6 +37,7 @@ __all__ = [
     "nn_flatten_layer",
     "nn_global_pool_layer",
     "nn_linear_layer",
+    "nn_max_pooling_layer",
     "nn_maxpool_layer",
     "nn_meanpool_layer",
     "nn_adam_optimizer",

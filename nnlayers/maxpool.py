@@ -16,7 +16,7 @@ import numpy as np
 from ._pool import offset_views, pool_args, pool_chunks, pool_input
 from ._validate import layer_upstream
 
-__all__ = ["nn_maxpool_layer", "maxpool_forward", "maxpool_backward"]
+__all__ = ["nn_maxpool_layer", "nn_max_pooling_layer", "maxpool_forward", "maxpool_backward"]
 
 
 def _window_max(views, out):
@@ -107,3 +107,14 @@ class nn_maxpool_layer:
         dLdy = layer_upstream(where, dLdy, y_shape, x4.dtype)
         dx = maxpool_backward(x4, dLdy.reshape(x4.shape[:2] + (-1, dLdy.shape[-1])), pool, stride)
         return dx.reshape(np.shape(x))
+
+
+class nn_max_pooling_layer(nn_maxpool_layer):
+    """``nn_maxpool_layer`` under the name and argument order of some course versions:
+    ``nn_max_pooling_layer(stride, pool_size)``.  Keywords work the same for both classes."""
+
+    def __init__(self, stride, pool_size):
+        super().__init__(pool_size, stride)
+
+    def __repr__(self):
+        return f"nn_max_pooling_layer(stride={self.stride}, pool_size={self.pool_size})"

@@ -77,6 +77,15 @@ def test_trailing_rows_and_columns_are_dropped(rng):
     assert not dx[..., 4, :].any() and not dx[..., :, 6].any()
 
 
+def test_the_course_name_and_argument_order(rng):
+    from nnlayers import nn_max_pooling_layer
+
+    x = rng.normal(size=(2, 2, 9, 9))
+    expected = nn_maxpool_layer(pool_size=3, stride=2).forward(x)
+    np.testing.assert_array_equal(nn_max_pooling_layer(2, 3).forward(x), expected)   # (stride, pool_size)
+    np.testing.assert_array_equal(nn_max_pooling_layer(pool_size=3, stride=2).forward(x), expected)
+
+
 def test_stride_defaults_to_pool_size(rng):
     x = rng.normal(size=(2, 2, 9, 9))
     assert nn_maxpool_layer(3).stride == 3
