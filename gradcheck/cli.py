@@ -94,7 +94,7 @@ def _target_reports(target, shape, settings):
     try:
         module, attribute = resolve_target(target)
     except LoadError as error:
-        return [LayerReport(target, "-", "-", float("nan"), 0, error=str(error))]
+        return [LayerReport.failed(target, str(error))]
     seed = settings["seed"]
     for missing in getattr(module, "__missing_imports__", []):
         print(f"note: {target}: an import failed and was skipped ({missing})")

@@ -6,11 +6,14 @@ Inputs of piecewise-linear layers (ReLU, max) are kept away from their kinks: va
 least 0.1 from zero, and tie-free.
 """
 
+import functools
+
 import numpy as np
 
 import nnlayers as nl
 
-from .numeric import LayerReport, check_layer
+from .numeric import check_layer
+from .suites import construct_layer
 
 __all__ = ["KIT_CASES", "kit_reports", "LossAsLayer"]
 
@@ -84,11 +87,9 @@ def kit_reports(settings):
     """One report per KIT_CASES entry, checked with ``settings`` (check_layer's keywords)."""
     reports = []
     for label, make_layer, make_input in KIT_CASES:
-        try:
-            layer = make_layer(settings["seed"])
-        except Exception as error:  # noqa: BLE001 - reported, never raised
-            reports.append(LayerReport(label, "-", "-", float("nan"), 0,
-                                       error=f"constructor raised {type(error).__name__}: {error}"))
+        layer, failed = construct_layer(label, functools.partial(make_layer, settings["seed"]))
+        if failed:
+            reports.append(failed)
             continue
         # the input's own stream: drawn from the check's seed it would equal the upstream V
         x = make_input(np.random.default_rng([settings["seed"], 1]))

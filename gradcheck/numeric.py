@@ -122,6 +122,11 @@ class LayerReport:
     def passed(self):
         return not self.error and bool(self.results) and all(r.passed for r in self.results)
 
+    @classmethod
+    def failed(cls, layer, error):
+        """A report for a layer that could not be checked at all (not loaded, not built)."""
+        return cls(layer, "-", "-", float("nan"), 0, error=error)
+
     def to_dict(self):
         return {
             "layer": self.layer,
@@ -136,7 +141,8 @@ class LayerReport:
         }
 
 
-def _describe(error):
+def describe_error(error):
+    """``TypeName: message``, the way every report quotes an exception."""
     return f"{type(error).__name__}: {error}"
 
 
@@ -252,7 +258,7 @@ def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
     try:
         original = tuple(np.array(p, copy=True) for p in layer.get_weights()) if has_params else ()
     except Exception as error:  # noqa: BLE001 - a student's layer may raise anything
-        report.error = f"get_weights raised {_describe(error)}"
+        report.error = f"get_weights raised {describe_error(error)}"
         return report
     try:
         given += [p.dtype for p in original]
@@ -267,14 +273,14 @@ def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
         return _run_checks(layer, x, params, report, rng, trials, step, method,
                            upstream, dtype, threshold, kink_tol, refinements)
     except Exception as error:  # noqa: BLE001
-        report.error = _describe(error)
+        report.error = describe_error(error)
         return report
     finally:
         if has_params:
             try:
                 layer.set_weights(*original)
             except Exception as error:  # noqa: BLE001
-                report.warnings.append(f"could not restore the weights: {_describe(error)}")
+                report.warnings.append(f"could not restore the weights: {describe_error(error)}")
         for message in report.warnings:
             warnings.warn(f"gradcheck {name}: {message}", stacklevel=2)
 
@@ -284,7 +290,7 @@ def _run_checks(layer, x, params, report, rng, trials, step, method, upstream,
     try:
         y = np.asarray(layer.forward(x.copy()))
     except Exception as error:  # noqa: BLE001
-        report.error = f"forward raised {_describe(error)}"
+        report.error = f"forward raised {describe_error(error)}"
         return report
     if y.dtype != dtype:
         report.warnings.append(
@@ -295,7 +301,7 @@ def _run_checks(layer, x, params, report, rng, trials, step, method, upstream,
     try:
         grads = _as_tuple(layer.backprop(x.copy(), V.copy()))
     except Exception as error:  # noqa: BLE001
-        report.error = f"backprop raised {_describe(error)}"
+        report.error = f"backprop raised {describe_error(error)}"
         return report
     names = gradient_names(len(params), getattr(layer, "param_names", None))
     if len(grads) != 1 + len(params):
@@ -377,5 +383,5 @@ def check_tie_rule(layer, x, *, name=None, trials=20, seed=0, threshold=99.9,
             result.approx.append(float(np.sum(grad * delta)))
             result.kinked.append(kinked)
     except Exception as error:  # noqa: BLE001
-        result.error = _describe(error)
+        result.error = describe_error(error)
     return report

@@ -8,7 +8,7 @@ input ``arange(...) + 1``.  The max-pool is also checked at ties
 
 import numpy as np
 
-from .numeric import LayerReport, check_layer, check_tie_rule
+from .numeric import LayerReport, check_layer, check_tie_rule, describe_error
 
 __all__ = ["COURSE", "CONV_NAMES", "POOL_NAMES", "course_reports", "single_report"]
 
@@ -25,10 +25,6 @@ COURSE = {
 }
 CONV_NAMES = ("nn_convolutional_layer",)
 POOL_NAMES = ("nn_maxpool_layer", "nn_max_pooling_layer")  # the course used both names
-
-
-def _describe(error):
-    return f"{type(error).__name__}: {error}"
 
 
 def _course_input_shape():
@@ -49,16 +45,16 @@ def make_course_pool(cls):
     return cls(pool_size=COURSE["pool_size"], stride=COURSE["pool_stride"])
 
 
-def _construct(label, factory):
+def construct_layer(label, factory):
+    """``(layer, None)``, or ``(None, failed report)`` when the constructor raises."""
     try:
         return factory(), None
     except Exception as error:  # noqa: BLE001 - a student's constructor may raise anything
-        return None, LayerReport(label, "-", "-", float("nan"), 0,
-                                 error=f"constructor raised {_describe(error)}")
+        return None, LayerReport.failed(label, f"constructor raised {describe_error(error)}")
 
 
 def conv_report(factory, settings, label="conv layer"):
-    layer, failed = _construct(label, factory)
+    layer, failed = construct_layer(label, factory)
     if failed:
         return failed
     x = np.random.default_rng([settings["seed"], 1]).normal(0, 1, _course_input_shape())
@@ -66,7 +62,7 @@ def conv_report(factory, settings, label="conv layer"):
 
 
 def pool_report(factory, settings, label="maxpool layer"):
-    layer, failed = _construct(label, factory)
+    layer, failed = construct_layer(label, factory)
     if failed:
         return failed
     shape = _course_input_shape()
@@ -85,8 +81,7 @@ def course_reports(conv_factory, pool_factory, settings):
     for label, factory, run, names in (("conv layer", conv_factory, conv_report, CONV_NAMES),
                                        ("maxpool layer", pool_factory, pool_report, POOL_NAMES)):
         if factory is None:
-            reports.append(LayerReport(label, "-", "-", float("nan"), 0,
-                                       error=f"no class {' or '.join(names)} found"))
+            reports.append(LayerReport.failed(label, f"no class {' or '.join(names)} found"))
         else:
             reports.append(run(factory, settings, label))
     return reports
@@ -99,7 +94,7 @@ def single_report(label, layer_or_factory, shape, settings):
     if is_instance:
         layer = layer_or_factory
     else:
-        layer, failed = _construct(label, layer_or_factory)
+        layer, failed = construct_layer(label, layer_or_factory)
         if failed:
             return failed
     x = np.random.default_rng([settings["seed"], 1]).normal(0, 1, shape)

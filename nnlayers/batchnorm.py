@@ -23,7 +23,7 @@ import numbers
 import numpy as np
 
 from ._params import add_in_place, replaced
-from ._validate import as_positive_int, float_dtype, layer_input, layer_upstream
+from ._validate import as_positive_int, layer_input, layer_upstream
 
 __all__ = ["nn_batchnorm_layer"]
 
@@ -112,7 +112,7 @@ class nn_batchnorm_layer:
         where = "nn_batchnorm_layer.backprop"
         x, axes, shape, _ = self._prepare(where, x)
         dLdy = layer_upstream(where, dLdy, x.shape, x.dtype)
-        x = x.astype(float_dtype(x.dtype, dLdy.dtype), copy=False)
+        x = x.astype(dLdy.dtype, copy=False)
         mean, var = self._statistics(x, axes)
         inv_std = 1 / np.sqrt(var.reshape(shape) + self.eps)
         xhat = (x - mean.reshape(shape)) * inv_std

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._init import check_std, he_normal, make_rng
 from ._params import add_in_place, replaced
-from ._validate import as_positive_int, float_dtype, layer_input, layer_upstream
+from ._validate import as_positive_int, layer_input, layer_upstream
 from .conv4d import _backward, _correlate
 
 __all__ = ["nn_conv1d_layer"]
@@ -87,8 +87,7 @@ class nn_conv1d_layer:
         where = "nn_conv1d_layer.backprop"
         x, y_shape = self._geometry(where, x)
         dLdy = layer_upstream(where, dLdy, y_shape, x.dtype)
-        dtype = float_dtype(x.dtype, dLdy.dtype)
-        x, W = x.astype(dtype, copy=False), self.W.astype(dtype, copy=False)
+        x, W = x.astype(dLdy.dtype, copy=False), self.W.astype(dLdy.dtype, copy=False)
         dx, dW = _backward(dLdy[:, :, None, :], x.shape[:2] + (1,) + x.shape[2:],
                            W.shape[:2] + (1,) + W.shape[2:], *self._as_2d(),
                            x=x[:, :, None, :], w=W[:, :, None, :])

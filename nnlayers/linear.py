@@ -11,7 +11,7 @@ import numpy as np
 
 from ._init import check_std, he_normal, make_rng
 from ._params import add_in_place, replaced
-from ._validate import as_positive_int, float_dtype, layer_input, layer_upstream
+from ._validate import as_positive_int, layer_input, layer_upstream
 
 __all__ = ["nn_linear_layer"]
 
@@ -60,6 +60,5 @@ class nn_linear_layer:
         where = "nn_linear_layer.backprop"
         x = self._input(where, x)
         dLdy = layer_upstream(where, dLdy, (x.shape[0], self.W.shape[0]), x.dtype)
-        dtype = float_dtype(x.dtype, dLdy.dtype)
-        x = x.astype(dtype, copy=False)
-        return dLdy @ self.W.astype(dtype, copy=False), dLdy.T @ x, dLdy.sum(axis=0, keepdims=True)
+        x = x.astype(dLdy.dtype, copy=False)
+        return dLdy @ self.W.astype(dLdy.dtype, copy=False), dLdy.T @ x, dLdy.sum(axis=0, keepdims=True)

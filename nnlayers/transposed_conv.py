@@ -16,7 +16,7 @@ import numpy as np
 
 from ._init import check_std, he_normal, make_rng
 from ._params import add_in_place, replaced
-from ._validate import as_int_pair, as_positive_int, float_dtype, layer_input, layer_upstream
+from ._validate import as_int_pair, as_positive_int, layer_input, layer_upstream
 from .conv4d import _backward, _correlate
 
 __all__ = ["nn_transposed_conv_layer"]
@@ -89,8 +89,7 @@ class nn_transposed_conv_layer:
         where = "nn_transposed_conv_layer.backprop"
         x, y_shape = self._geometry(where, x)
         dLdy = layer_upstream(where, dLdy, y_shape, x.dtype)
-        dtype = float_dtype(x.dtype, dLdy.dtype)
-        x, W = x.astype(dtype, copy=False), self.W.astype(dtype, copy=False)
+        x, W = x.astype(dLdy.dtype, copy=False), self.W.astype(dLdy.dtype, copy=False)
         dx = _correlate(dLdy, W, self.stride, self.padding, (1, 1))
         # forward(x) = A(x) with A the adjoint of conv4d(., W): L = <g, A x> = <conv4d(g, W), x>,
         # so dL/dW is the weight gradient of conv4d at input g with upstream x.
