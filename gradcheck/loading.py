@@ -1,4 +1,4 @@
-"""Loading the layers to check: from the kit, a course homework file, or ``module:Class``.
+"""Loading a homework file's definitions (in the worker: this runs homework code).
 
 A course homework file defines the classes and then runs its own test loop at
 module level.  Importing it would run that loop, so a file is parsed with
@@ -10,13 +10,11 @@ check with a NameError that says so.
 """
 
 import ast
-import importlib
-import importlib.util
 import sys
 import types
 from pathlib import Path
 
-__all__ = ["LoadError", "load_definitions", "resolve_target"]
+__all__ = ["LoadError", "load_definitions"]
 
 
 class LoadError(Exception):
@@ -51,22 +49,36 @@ def _keep(node):
     return False
 
 
+def _python2_hint(source):
+    """' (it looks like Python 2 ...)' when the source has a print statement."""
+    for line in source.splitlines():
+        words = line.split(None, 1)
+        if len(words) == 2 and words[0] == "print" and not words[1].startswith("("):
+            return " (it looks like Python 2, a print statement: the grader runs Python 3)"
+    return ""
+
+
 def load_definitions(path):
     """Execute only the definitions of the Python file ``path``; return them as a module."""
     path = Path(path)
     try:
-        source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source, filename=str(path))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as error:
-        raise LoadError(f"could not read {path}: {type(error).__name__}: {error}") from None
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise LoadError(f"could not read {path.name}: {type(error).__name__}: {error}") from None
+    try:
+        tree = ast.parse(source, filename=path.name)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise LoadError(f"{path.name} does not parse: {type(error).__name__}: {error}"
+                        f"{_python2_hint(source)}") from None
     module = types.ModuleType(path.stem)
     module.__file__ = str(path)
     module.__missing_imports__ = []
     folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)  # so the file can import its sibling modules
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # so the file can import its sibling modules
     try:
         for node in (node for node in tree.body if _keep(node)):
-            code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec")
+            code = compile(ast.Module(body=[node], type_ignores=[]), path.name, "exec")
             try:
                 exec(code, module.__dict__)  # noqa: S102 - the point
             except ImportError as error:
@@ -74,38 +86,5 @@ def load_definitions(path):
                     raise
                 module.__missing_imports__.append(f"line {node.lineno}: {error}")
     except Exception as error:  # noqa: BLE001 - a student's file may raise anything
-        raise LoadError(f"could not load {path}: {type(error).__name__}: {error}") from None
-    finally:
-        sys.path.remove(folder)
+        raise LoadError(f"could not load {path.name}: {type(error).__name__}: {error}") from None
     return module
-
-
-def _load_module(name):
-    """A file path or an importable module name, loaded through ``load_definitions``."""
-    if name.endswith(".py") or Path(name).is_file():
-        if not Path(name).is_file():
-            raise LoadError(f"no such file: {name}")
-        return load_definitions(name)
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError) as error:
-        raise LoadError(f"could not find module {name!r}: {error}") from None
-    if spec is None:
-        raise LoadError(f"no file or module named {name!r}")
-    if spec.origin and spec.origin.endswith(".py"):
-        return load_definitions(spec.origin)
-    try:
-        return importlib.import_module(name)
-    except Exception as error:  # noqa: BLE001
-        raise LoadError(f"could not import {name}: {type(error).__name__}: {error}") from None
-
-
-def resolve_target(target):
-    """``(module, attribute name or None)`` for 'file.py', 'module', 'file.py:Name', 'module:Name'."""
-    name, _, attribute = target.rpartition(":") if ":" in target else (target, "", "")
-    if ":" in target and len(name) == 1 and target[1:3] in (":\\", ":/"):  # a Windows drive
-        name, attribute = target, ""
-    module = _load_module(name)
-    if attribute and not hasattr(module, attribute):
-        raise LoadError(f"{name} defines no {attribute!r}")
-    return module, attribute or None

@@ -56,9 +56,37 @@ def relative_errors(exact, approx):
     return np.where(np.isnan(rel) | np.isnan(diff), 1.0, rel)
 
 
+def relative_error(expected, got):
+    """``||got - expected|| / ||expected||`` (2-norms over all elements, float64).
+
+    0 when both are zero; inf when only ``expected`` is zero or ``got`` holds NaN or inf
+    where ``expected`` does not.  This is the reference check's figure: a layer that returns
+    zeros where the reference does not scores 1, never "agreement".
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    bad = ~np.isfinite(got) & np.isfinite(expected)
+    if bad.any():
+        return float("inf")
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(np.isfinite(expected), got - expected, 0.0)
+        scale = float(np.linalg.norm(np.where(np.isfinite(expected), expected, 0.0)))
+        error = float(np.linalg.norm(diff))
+    if scale == 0.0:
+        return 0.0 if error == 0.0 else float("inf")
+    return error / scale
+
+
 @dataclass
 class GradientResult:
-    """The check of one gradient (``dLdx``, ``dLdW``, ...) over all trials."""
+    """One row of a report: a forward, a gradient (``dLdx``, ``dLdW``, ...) or a tie rule.
+
+    A gradient row holds the course's finite-difference figures (``exact`` / ``approx`` per
+    trial, their ``agreement`` in percent) and, when the layer has a reference, the relative
+    error against it (``rel_error``), which then decides the row.  A forward row has only the
+    relative error.  ``counts`` is False for rows that the verdict policy in force shows but
+    does not count (then a failure is shown as a warning).
+    """
 
     gradient: str
     threshold: float
@@ -67,6 +95,14 @@ class GradientResult:
     kinked: list = field(default_factory=list)  # trials left out: kink crossed at every step
     note: str = ""
     error: str = ""
+    case: str = ""                  # which configuration: "course shapes", "(2, 3, 11, 9) ..."
+    kind: str = "gradient"          # "gradient", "forward" or "ties"
+    rel_error: float = None         # against the reference; None when there is none
+    tolerance: float = 1e-6         # rel_error at most this passes
+    counts: bool = True
+    diagnosis: list = field(default_factory=list)   # lines saying what is wrong
+    worst: list = field(default_factory=list)       # [(index, expected, got), ...]
+    failed_check: bool = None       # set directly by checks that are not figures (ties)
 
     @property
     def agreement(self):
@@ -75,31 +111,50 @@ class GradientResult:
         if self.error or not kept:
             return float("nan")
         rel = relative_errors([self.exact[i] for i in kept], [self.approx[i] for i in kept])
-        return float(100.0 - rel.mean() * 100.0)
+        return float(np.clip(100.0 - rel.mean() * 100.0, 0.0, 100.0))
 
     @property
     def status(self):
+        """"ok", "FAIL", "error" or "kink" (every trial crossed a kink, no reference)."""
         if self.error:
             return "error"
+        if self.failed_check is not None:
+            return "FAIL" if self.failed_check else "ok"
+        if self.rel_error is not None:
+            return "ok" if self.rel_error <= self.tolerance else "FAIL"
         if self.kinked and all(self.kinked):
             return "kink"
         return "ok" if self.agreement >= self.threshold else "FAIL"
 
     @property
+    def shown_status(self):
+        """The status as the policy shows it: a failure that does not count is "warn"."""
+        status = self.status
+        return "warn" if status in ("FAIL", "error", "kink") and not self.counts else status
+
+    @property
     def passed(self):
-        return self.status == "ok"
+        return self.status == "ok" or not self.counts
 
     def to_dict(self):
         return {
             "gradient": self.gradient,
-            "agreement": self.agreement,
-            "status": self.status,
+            "case": self.case,
+            "kind": self.kind,
+            "agreement": self.agreement if self.exact else None,
+            "rel_error": self.rel_error,
+            "tolerance": self.tolerance if self.rel_error is not None else None,
+            "status": self.shown_status,
+            "counts": self.counts,
             "passed": self.passed,
             "threshold": self.threshold,
             "trials": len(self.exact),
             "kinked_trials": int(sum(self.kinked)),
             "exact": list(map(float, self.exact)),
             "approx": list(map(float, self.approx)),
+            "diagnosis": list(self.diagnosis),
+            "worst": [{"index": list(map(int, i)), "expected": float(e), "got": float(g)}
+                      for i, e, g in self.worst],
             "note": self.note,
             "error": self.error,
         }
@@ -107,7 +162,7 @@ class GradientResult:
 
 @dataclass
 class LayerReport:
-    """All gradient checks of one layer, with the settings that produced them."""
+    """All checks of one layer, with the settings that produced them."""
 
     layer: str
     method: str
@@ -117,19 +172,21 @@ class LayerReport:
     results: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     error: str = ""
+    style: str = ""
 
     @property
     def passed(self):
         return not self.error and bool(self.results) and all(r.passed for r in self.results)
 
     @classmethod
-    def failed(cls, layer, error):
+    def failed(cls, layer, error, style=""):
         """A report for a layer that could not be checked at all (not loaded, not built)."""
-        return cls(layer, "-", "-", float("nan"), 0, error=error)
+        return cls(layer, "-", "-", float("nan"), 0, error=error, style=style)
 
     def to_dict(self):
         return {
             "layer": self.layer,
+            "style": self.style,
             "method": self.method,
             "dtype": self.dtype,
             "step": self.step,
@@ -137,12 +194,15 @@ class LayerReport:
             "passed": self.passed,
             "error": self.error,
             "warnings": list(self.warnings),
-            "gradients": [r.to_dict() for r in self.results],
+            "checks": [r.to_dict() for r in self.results],
         }
 
 
 def describe_error(error):
-    """``TypeName: message``, the way every report quotes an exception."""
+    """``TypeName: message``, the way every report quotes an exception (an error raised by
+    homework code in the grader's worker is quoted as the worker reported it)."""
+    if type(error).__name__ == "HomeworkRaised":
+        return str(error)
     return f"{type(error).__name__}: {error}"
 
 
@@ -217,10 +277,11 @@ def _as_tuple(grads):
     return (grads,)
 
 
-def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
-                upstream="normal", seed=0, dtype=np.float64, threshold=99.9,
-                kink_tol=1e-6, refinements=3):
-    """Check ``layer.backprop`` against finite differences of ``layer.forward``.
+def check_layer(layer, x, *, name=None, reference=None, trials=20, step=1e-3,
+                method="central", upstream="normal", seed=0, dtype=np.float64, threshold=99.9,
+                kink_tol=1e-6, refinements=3, case="", counts=True, tolerance=1e-6):
+    """Check ``layer.backprop`` against finite differences of ``layer.forward`` and, when a
+    ``reference`` layer is given, check forward and every gradient against it.
 
     Parameters
     ----------
@@ -229,15 +290,21 @@ def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
         and ``backprop`` must return ``(dLdx, dLd<param>...)`` in that order.
         Rows are named dLdW, dLdb unless the layer has ``param_names``.
     x : array, any shape the layer accepts (e.g. (N, C, H, W)); it is copied.
+    reference : None, or a layer known to be right with the same parameters (the kit's),
+        whose forward and gradients decide the rows (relative error at most ``tolerance``);
+        the finite-difference agreement is then reported beside it.
     trials : number of random directions per gradient.
     step : the finite-difference step (the course's ``dt``).
     method : "central" (error O(step^2), default) or "forward" (the course's).
     upstream : "normal" (random V) or "ones" (the course's ``np.ones``).
     dtype : the dtype the check runs in; float64 unless asked otherwise.
-    threshold : percent agreement a gradient needs to pass.
+    threshold : percent agreement a gradient needs to pass (when there is no reference).
+    case, counts : the configuration's label, and whether its rows count for the verdict.
 
-    Returns a ``LayerReport``; errors raised by the layer are reported in it
-    (``error``), never raised.  The layer's parameters are restored afterwards.
+    Every forward evaluation the check scores is made before ``backprop`` sees the upstream
+    gradient ``V``, so a forward cannot adapt to it.  Returns a ``LayerReport``; errors raised
+    by the layer are reported in it (``error``), never raised.  The layer's parameters and
+    buffers (``buffer_names``, e.g. batch norm's running statistics) are restored afterwards.
     """
     _check_settings(trials, step, method)
     if upstream not in ("normal", "ones"):
@@ -255,6 +322,8 @@ def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
     x = np.array(x, dtype=dtype)  # a copy: the check never touches the caller's array
 
     has_params = hasattr(layer, "get_weights") and hasattr(layer, "set_weights")
+    buffers = {b: np.array(getattr(layer, b), copy=True)
+               for b in getattr(layer, "buffer_names", ()) if hasattr(layer, b)}
     try:
         original = tuple(np.array(p, copy=True) for p in layer.get_weights()) if has_params else ()
     except Exception as error:  # noqa: BLE001 - a student's layer may raise anything
@@ -270,8 +339,10 @@ def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
         params = tuple(p.astype(dtype) if p.dtype.kind == "f" else p for p in original)
         if has_params:
             layer.set_weights(*params)
-        return _run_checks(layer, x, params, report, rng, trials, step, method,
-                           upstream, dtype, threshold, kink_tol, refinements)
+        settings = dict(trials=trials, step=step, method=method, upstream=upstream,
+                        threshold=threshold, kink_tol=kink_tol, refinements=refinements,
+                        case=case, counts=counts, tolerance=tolerance)
+        return _run_checks(layer, x, params, report, rng, dtype, reference, settings)
     except Exception as error:  # noqa: BLE001
         report.error = describe_error(error)
         return report
@@ -281,12 +352,19 @@ def check_layer(layer, x, *, name=None, trials=20, step=1e-3, method="central",
                 layer.set_weights(*original)
             except Exception as error:  # noqa: BLE001
                 report.warnings.append(f"could not restore the weights: {describe_error(error)}")
+        for buffer, value in buffers.items():
+            setattr(layer, buffer, value)
         for message in report.warnings:
             warnings.warn(f"gradcheck {name}: {message}", stacklevel=2)
 
 
-def _run_checks(layer, x, params, report, rng, trials, step, method, upstream,
-                dtype, threshold, kink_tol, refinements):
+def _run_checks(layer, x, params, report, rng, dtype, reference, s):
+    def new_row(label, kind="gradient"):
+        row = GradientResult(label, s["threshold"], case=s["case"], kind=kind,
+                             counts=s["counts"], tolerance=s["tolerance"])
+        report.results.append(row)
+        return row
+
     try:
         y = np.asarray(layer.forward(x.copy()))
     except Exception as error:  # noqa: BLE001
@@ -296,18 +374,20 @@ def _run_checks(layer, x, params, report, rng, trials, step, method, upstream,
         report.warnings.append(
             f"forward returned {y.dtype} for a {dtype.name} input: the layer computes in "
             f"{y.dtype}, whose rounding limits the agreement a check can show")
-    V = rng.standard_normal(y.shape) if upstream == "normal" else np.ones(y.shape)
+        if y.dtype == np.float32:
+            s["tolerance"] = max(s["tolerance"], 1e-4)
+    V = rng.standard_normal(y.shape) if s["upstream"] == "normal" else np.ones(y.shape)
     V = V.astype(dtype)
-    try:
-        grads = _as_tuple(layer.backprop(x.copy(), V.copy()))
-    except Exception as error:  # noqa: BLE001
-        report.error = f"backprop raised {describe_error(error)}"
-        return report
     names = gradient_names(len(params), getattr(layer, "param_names", None))
-    if len(grads) != 1 + len(params):
-        report.error = (f"backprop returned {len(grads)} gradient(s); expected "
-                        f"{1 + len(params)} (dLdx, then one per parameter of get_weights)")
-        return report
+
+    if reference is not None:
+        row = new_row("forward", "forward")
+        expected = np.asarray(reference.forward(x.copy()), dtype=np.float64)
+        if y.shape != expected.shape:
+            row.error = f"forward returned shape {y.shape}, expected {expected.shape}"
+        else:
+            row.rel_error = relative_error(expected, y)
+            row.expected, row.got = expected, y.astype(np.float64)
 
     def with_input(value):
         return np.asarray(layer.forward(value), dtype=np.float64)
@@ -321,26 +401,52 @@ def _run_checks(layer, x, params, report, rng, trials, step, method, upstream,
                 layer.set_weights(*params)
         return evaluate
 
+    # 1. every forward evaluation, for every gradient, before backprop sees V
     targets = [(x, with_input)] + [(p, with_param(i)) for i, p in enumerate(params)]
-    for gradient_name, grad, (point, evaluate) in zip(names, grads, targets):
-        result = GradientResult(gradient_name, threshold)
-        report.results.append(result)
+    probes = []
+    for gradient_name, (point, evaluate) in zip(names, targets):
+        row = new_row(gradient_name)
+        probe = _Probe(evaluate, point, V.astype(np.float64))
+        deltas = []
+        for _ in range(s["trials"]):
+            delta = rng.standard_normal(point.shape).astype(dtype)
+            exact, kinked = probe.derivative(delta, s["step"], s["method"], s["kink_tol"],
+                                             s["refinements"])
+            deltas.append(delta)
+            row.exact.append(exact)
+            row.kinked.append(kinked)
+        probes.append((row, point, deltas))
+
+    # 2. backprop, once
+    try:
+        grads = _as_tuple(layer.backprop(x.copy(), V.copy()))
+    except Exception as error:  # noqa: BLE001
+        report.error = f"backprop raised {describe_error(error)}"
+        return report
+    if len(grads) != 1 + len(params):
+        report.error = (f"backprop returned {len(grads)} gradient(s); expected "
+                        f"{1 + len(params)} (dLdx, then one per parameter of get_weights)")
+        return report
+    expected_grads = (_as_tuple(reference.backprop(x.copy(), V.copy()))
+                      if reference is not None else None)
+
+    # 3. the scores
+    for index, (grad, (row, point, deltas)) in enumerate(zip(grads, probes)):
         grad = np.asarray(grad)
         if grad.shape != point.shape:
-            result.error = (f"backprop's {gradient_name} has shape {grad.shape}, "
-                            f"expected {point.shape}")
+            row.error = f"backprop's {row.gradient} has shape {grad.shape}, expected {point.shape}"
+            row.exact, row.kinked = [], []
             continue
-        probe = _Probe(evaluate, point, V.astype(np.float64))
-        for _ in range(trials):
-            delta = rng.standard_normal(point.shape).astype(dtype)
-            exact, kinked = probe.derivative(delta, step, method, kink_tol, refinements)
-            result.exact.append(exact)
-            result.approx.append(float(np.sum(grad.astype(np.float64) * delta)))
-            result.kinked.append(kinked)
-        if any(result.kinked):
-            result.note = (f"{sum(result.kinked)} of {trials} trials crossed a kink at every "
-                           f"step tried and were left out; use tie-free inputs whose values "
-                           f"differ by more than the step")
+        grad = grad.astype(np.float64)
+        row.approx = [float(np.sum(grad * delta)) for delta in deltas]
+        if expected_grads is not None:
+            expected = np.asarray(expected_grads[index], dtype=np.float64).reshape(grad.shape)
+            row.rel_error = relative_error(expected, grad)
+            row.expected, row.got = expected, grad
+        if any(row.kinked):
+            row.note = (f"{sum(row.kinked)} of {len(row.kinked)} trials crossed a kink at every "
+                        f"step tried and were left out; use tie-free inputs whose values "
+                        f"differ by more than the step")
     return report
 
 

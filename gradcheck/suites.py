@@ -1,16 +1,25 @@
-"""What ``python -m gradcheck`` checks: the course's shapes for each layer.
+"""What the grader checks, as data: per course, the names to look for, how the course builds
+each layer, the course's own shapes, the shapes the course never varies, and the reference.
 
-The course's gradient accuracy script: batch 8, 3 input channels, 32x32 inputs,
-3x3 filters, 8 filters, std 1; max pooling 2x2 with stride 2 on the tie-free
-input ``arange(...) + 1``.  The max-pool is also checked at ties
-(``check_tie_rule``).
+The course's gradient accuracy script: batch 8, 3 input channels, 32x32 inputs, 3x3 filters,
+8 filters, std 1; max pooling 2x2 with stride 2.  The grader checks the max-pool on a shuffled
+tie-free input (an ordered ramp ``arange + 1`` puts every window's maximum in its bottom-right
+corner, which hides a backprop that routes to the wrong pixel), and separately on an input
+full of ties (the tie rule).
+
+A ``Case`` is one configuration; ``course=True`` marks the course's own, which decides the
+verdict by default; the others count under ``--strict`` and are warnings otherwise.
 """
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .numeric import LayerReport, check_layer, check_tie_rule, describe_error
+from .numeric import LayerReport, describe_error
+from .reference import conv2d_reference, maxpool2d_reference
 
-__all__ = ["COURSE", "CONV_NAMES", "POOL_NAMES", "course_reports", "single_report"]
+__all__ = ["COURSE", "CONV_NAMES", "POOL_NAMES", "Case", "Spec", "COURSE_SPECS",
+           "spec_for", "construct_layer", "course_input"]
 
 COURSE = {
     "batch_size": 8,
@@ -27,22 +36,98 @@ CONV_NAMES = ("nn_convolutional_layer",)
 POOL_NAMES = ("nn_maxpool_layer", "nn_max_pooling_layer")  # the course used both names
 
 
-def _course_input_shape():
-    c = COURSE
-    return (c["batch_size"], c["in_ch_size"], c["input_size"], c["input_size"])
+@dataclass(frozen=True)
+class Case:
+    """One configuration of a layer: its input shape and constructor settings."""
+
+    label: str
+    shape: tuple
+    config: dict
+    course: bool = False
+    trials: int = None          # None: the run's --trials; varied cases use fewer
 
 
-def make_course_conv(cls, seed):
+@dataclass(frozen=True)
+class Spec:
+    """How one kind of homework layer is found, built, fed and judged."""
+
+    kind: str                   # "conv2d", "maxpool2d"
+    label: str                  # the course's name in its printed lines ("conv layer")
+    names: tuple                # class names to look for
+    style: str                  # the worker's adapter
+    constructors: object        # config -> [(args, kwargs), ...] to try in order
+    reference: object           # (config, params) -> kit layer
+    inputs: str                 # "normal" or "tie_free"
+    cases: tuple
+    ties: Case = None
+    has_params: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def _conv_constructors(config):
     """The course's call: positional (filter_width, filter_height, input_size, in_ch_size,
-    num_filters, std).  Weights come from the global NumPy generator, seeded here."""
-    c = COURSE
-    np.random.seed(seed)
-    return cls(c["filter_width"], c["filter_height"], c["input_size"], c["in_ch_size"],
-               c["num_filters"], c["std"])
+    num_filters, std)."""
+    (kh, kw), c, f = config["kernel"], config["channels"], config["filters"]
+    return [((kh, kw, config["input_size"], c, f, COURSE["std"]), {})]
 
 
-def make_course_pool(cls):
-    return cls(pool_size=COURSE["pool_size"], stride=COURSE["pool_stride"])
+def _pool_constructors(config):
+    """The course's call ``nn_maxpool_layer(stride=2, pool_size=2)``; positional orders after."""
+    p, s = config["pool"], config["stride"]
+    return [((), {"pool_size": p, "stride": s}), ((p, s), {})]
+
+
+def _max_pooling_constructors(config):
+    p, s = config["pool"], config["stride"]
+    return [((), {"pool_size": p, "stride": s}), ((s, p), {})]
+
+
+_CONV_CASES = (
+    Case("course shapes", (8, 3, 32, 32),
+         {"kernel": (3, 3), "channels": 3, "filters": 8, "input_size": 32}, course=True),
+    Case("(2, 3, 11, 9) input, 3x2 filters", (2, 3, 11, 9),
+         {"kernel": (3, 2), "channels": 3, "filters": 4, "input_size": 11}, trials=4),
+    Case("(3, 2, 7, 10) input, 2x4 filters", (3, 2, 7, 10),
+         {"kernel": (2, 4), "channels": 2, "filters": 3, "input_size": 7}, trials=4),
+)
+_POOL_CASES = (
+    Case("course shapes", (8, 3, 32, 32), {"pool": 2, "stride": 2}, course=True),
+    Case("(2, 3, 9, 7) input: odd sizes, trailing pixels dropped", (2, 3, 9, 7),
+         {"pool": 2, "stride": 2}, trials=4),
+    Case("(2, 2, 11, 10) input, overlapping 3x3 pools with stride 2", (2, 2, 11, 10),
+         {"pool": 3, "stride": 2}, trials=4),
+)
+_POOL_TIES = Case("ties", (8, 3, 32, 32), {"pool": 2, "stride": 2})
+
+COURSE_SPECS = {
+    "nn_convolutional_layer": Spec("conv2d", "conv layer", CONV_NAMES, "course",
+                                   _conv_constructors, conv2d_reference, "normal", _CONV_CASES),
+    "nn_maxpool_layer": Spec("maxpool2d", "maxpool layer", POOL_NAMES, "course",
+                             _pool_constructors, maxpool2d_reference, "tie_free", _POOL_CASES,
+                             ties=_POOL_TIES, has_params=False),
+    "nn_max_pooling_layer": Spec("maxpool2d", "maxpool layer", POOL_NAMES, "course",
+                                 _max_pooling_constructors, maxpool2d_reference, "tie_free",
+                                 _POOL_CASES, ties=_POOL_TIES, has_params=False),
+}
+
+
+def spec_for(name):
+    """The spec for a class name the grader knows, or None."""
+    return COURSE_SPECS.get(name)
+
+
+def course_input(kind, shape, seed):
+    """The grader's input for a case: normal values, or a shuffled tie-free ramp (distinct
+    values 0.01 apart, far more than a finite-difference step)."""
+    rng = np.random.default_rng([seed, 1])
+    if kind == "tie_free":
+        return rng.permutation(np.arange(int(np.prod(shape))) * 0.01 - 1.0).reshape(shape)
+    return rng.normal(0.0, 1.0, shape)
+
+
+def tie_input(shape, seed):
+    """Small integers: windows full of ties, zeros among them (as after a ReLU)."""
+    return np.random.default_rng([seed, 2]).integers(0, 3, shape).astype(np.float64)
 
 
 def construct_layer(label, factory):
@@ -51,51 +136,3 @@ def construct_layer(label, factory):
         return factory(), None
     except Exception as error:  # noqa: BLE001 - a student's constructor may raise anything
         return None, LayerReport.failed(label, f"constructor raised {describe_error(error)}")
-
-
-def conv_report(factory, settings, label="conv layer"):
-    layer, failed = construct_layer(label, factory)
-    if failed:
-        return failed
-    x = np.random.default_rng([settings["seed"], 1]).normal(0, 1, _course_input_shape())
-    return check_layer(layer, x, name=label, **settings)
-
-
-def pool_report(factory, settings, label="maxpool layer"):
-    layer, failed = construct_layer(label, factory)
-    if failed:
-        return failed
-    shape = _course_input_shape()
-    x = np.arange(np.prod(shape)).reshape(shape) + 1  # the course's tie-free input
-    report = check_layer(layer, x, name=label, **settings)
-    ties = np.random.default_rng([settings["seed"], 1]).integers(0, 4, shape)
-    tie_report = check_tie_rule(layer, ties, name=label, trials=settings["trials"],
-                                seed=settings["seed"], threshold=settings["threshold"])
-    report.results.extend(tie_report.results)
-    return report
-
-
-def course_reports(conv_factory, pool_factory, settings):
-    """Reports for the course's two layers; a factory of None reports the class missing."""
-    reports = []
-    for label, factory, run, names in (("conv layer", conv_factory, conv_report, CONV_NAMES),
-                                       ("maxpool layer", pool_factory, pool_report, POOL_NAMES)):
-        if factory is None:
-            reports.append(LayerReport.failed(label, f"no class {' or '.join(names)} found"))
-        else:
-            reports.append(run(factory, settings, label))
-    return reports
-
-
-def single_report(label, layer_or_factory, shape, settings):
-    """Check a layer instance, or a class or factory called with no arguments, on a
-    normal random input of ``shape``."""
-    is_instance = not isinstance(layer_or_factory, type) and hasattr(layer_or_factory, "forward")
-    if is_instance:
-        layer = layer_or_factory
-    else:
-        layer, failed = construct_layer(label, layer_or_factory)
-        if failed:
-            return failed
-    x = np.random.default_rng([settings["seed"], 1]).normal(0, 1, shape)
-    return check_layer(layer, x, name=label, **settings)

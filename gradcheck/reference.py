@@ -1,0 +1,125 @@
+"""References: the kit's own layers, built with a homework's parameters, and the tie rule.
+
+Everything here runs in the grader's process on plain arrays.  A reference answers the same
+``forward(x)`` / ``backprop(x, dLdy)`` calls as the homework layer it judges; ``check_layer``
+then compares forward and every gradient with it (relative error, float64).
+"""
+
+import numpy as np
+
+import nnlayers
+
+from .numeric import GradientResult, _as_tuple, relative_error
+
+__all__ = ["ReferenceError_", "conv2d_reference", "maxpool2d_reference", "tie_rule_row"]
+
+
+class ReferenceError_(Exception):
+    """The homework's parameters cannot be those of the layer the course asks for."""
+
+
+def _param(params, index, name, shape, layout):
+    if len(params) <= index:
+        raise ReferenceError_(f"the layer has {len(params)} parameter(s); expected {name} too")
+    value = np.asarray(params[index], dtype=np.float64)
+    if value.size != int(np.prod(shape)) or (value.ndim == len(shape) and value.shape != shape):
+        raise ReferenceError_(f"{name} has shape {value.shape}; the course's layout is "
+                              f"{layout} = {shape}")
+    return value.reshape(shape)
+
+
+def conv2d_reference(config, params):
+    """The kit's conv layer with the homework's ``W (F, C, KH, KW)`` and bias (F values)."""
+    kh, kw = config["kernel"]
+    f, c = config["filters"], config["channels"]
+    layer = nnlayers.nn_convolutional_layer(kh, kw, config.get("input_size", 1), c, f,
+                                            stride=config.get("stride", 1),
+                                            padding=config.get("padding", 0))
+    W = _param(params, 0, "W", (f, c, kh, kw), "(num_filters, in_ch_size, filter_width, filter_height)")
+    b = _param(params, 1, "b", (1, f, 1, 1), "(1, num_filters, 1, 1)")
+    layer.set_weights(W, b)
+    return layer
+
+
+def maxpool2d_reference(config, params=()):
+    """The kit's max-pool: first maximum of each window (torch's rule)."""
+    return nnlayers.nn_maxpool_layer(config["pool"], config["stride"])
+
+
+def _all_tied(x, dy, pool, stride):
+    """Max-pool backprop that gives each window's gradient to EVERY element equal to its max."""
+    n, c, h, w = x.shape
+    (ph, pw), (sh, sw) = (pool, pool) if np.isscalar(pool) else pool, (stride, stride) if np.isscalar(stride) else stride
+    oh, ow = dy.shape[2:]
+    dx = np.zeros_like(x, dtype=np.float64)
+    top = np.full(dy.shape, -np.inf)
+    for i in range(ph):
+        for j in range(pw):
+            top = np.maximum(top, x[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw])
+    for i in range(ph):
+        for j in range(pw):
+            view = x[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+            dx[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += (view == top) * dy
+    return dx
+
+
+_TIE_RULE_WHY = ("torch, the kit and the course's reference give a tied window's gradient to "
+                 "its first maximum in row-major order, so that the gradient sums to what "
+                 "reaches the window. It matters in practice: a max-pool after ReLU meets "
+                 "windows of zeros, and there a layer that copies the gradient to every tied "
+                 "element multiplies it")
+
+
+def tie_rule_row(layer, reference, x, pool, stride, rng, counts):
+    """One "dLdx (ties)" row: what ``layer.backprop`` does on an input full of ties.
+
+    The row passes when the gradient equals the reference's (the first maximum); otherwise it
+    says which rule the layer follows (every tied element, an even split, the last maximum,
+    or something else) and why it matters.  ``counts`` decides whether it is a failure or a
+    warning under the policy in force.
+    """
+    row = GradientResult("dLdx (ties)", float("nan"), case="ties", kind="ties", counts=counts)
+    x = np.asarray(x, dtype=np.float64)
+    try:
+        V = rng.standard_normal(np.asarray(reference.forward(x)).shape)
+        got = np.asarray(_as_tuple(layer.backprop(x.copy(), V.copy()))[0], dtype=np.float64)
+    except Exception as error:  # noqa: BLE001 - the homework's layer may raise anything
+        row.error = f"backprop raised {type(error).__name__}: {error}"
+        return row
+    if got.shape != x.shape:
+        row.error = f"backprop's dLdx has shape {got.shape}, expected {x.shape}"
+        return row
+    first = np.asarray(reference.backprop(x, V), dtype=np.float64)
+    every = _all_tied(x, V, pool, stride)
+    counts_tied = _all_tied(x, np.ones_like(V), pool, stride)
+    row.rel_error = relative_error(first, got)
+    row.tolerance = 1e-9
+    row.expected, row.got = first, got
+    if row.rel_error <= row.tolerance:
+        row.failed_check = False
+        row.note = "at a tie the first maximum takes the gradient (torch's rule)"
+        return row
+    row.failed_check = True
+    rules = {
+        "gives a tied window's gradient to every tied maximum": every,
+        "splits a tied window's gradient evenly over its tied maxima":
+            _all_tied(x, V, pool, stride) / np.maximum(counts_tied, 1),
+        "gives a tied window's gradient to its last maximum":
+            _last_max(reference, x, V),
+    }
+    rule = next((text for text, candidate in rules.items()
+                 if candidate is not None and relative_error(candidate, got) <= 1e-9),
+                "follows no rule the grader knows at ties (its gradient differs from the first "
+                "maximum's, every maximum's and the last maximum's)")
+    row.diagnosis = [f"this layer {rule}; {_TIE_RULE_WHY}"]
+    return row
+
+
+def _last_max(reference, x, V):
+    """The last-maximum rule, when the windows tile the input exactly (else None)."""
+    try:
+        flipped = reference.backprop(x[:, :, ::-1, ::-1].copy(), V[:, :, ::-1, ::-1].copy())
+    except ValueError:
+        return None
+    candidate = np.asarray(flipped, dtype=np.float64)[:, :, ::-1, ::-1]
+    return candidate if candidate.shape == x.shape else None

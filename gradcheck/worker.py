@@ -1,0 +1,212 @@
+"""The worker: the only process in which homework code runs.
+
+The grader (``sandbox.Worker``) starts one worker per submission as
+
+    python -I worker.py SETTINGS_JSON
+
+with the protocol's two pipe ends, a fresh temporary working folder holding a copy of the
+submission, a scrubbed environment and, when the grader runs as root and the interpreter is
+reachable, an unprivileged user.  The worker then, before any homework code runs:
+
+1. sets its own resource limits (address space, CPU seconds, file size, no core files; no new
+   processes when unprivileged), so a limit holds even if the homework never returns;
+2. imports NumPy (and scikit-image's window view, which homework uses) while still trusted;
+3. installs an audit hook (PEP 578) that refuses, and records, what homework has no business
+   doing: writing, renaming or deleting files outside the working folder, reading the class
+   folder the submission came from, starting processes, sending signals, opening sockets,
+   loading native code through ctypes, changing resource limits.
+
+It then answers the grader's requests (``load``, ``build``, ``forward``, ``backward``, ``bye``)
+with plain arrays.  Everything a request runs is wrapped: an exception, ``SystemExit`` or
+``KeyboardInterrupt`` from the homework becomes an error answer.  Nothing here decides a
+verdict: the grader draws every input and judges every answer in its own process.
+
+This file imports only the standard library and NumPy, and loads its two siblings
+(``protocol.py``, ``styles.py``) by path: ``-I`` keeps the worker's ``sys.path`` free of the
+grader's folders, the current folder and PYTHON* variables.
+"""
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _load_sibling(name):
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_gradcheck_worker_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _set_limits(settings):
+    import resource
+
+    def cap(limit, value):
+        try:
+            _, hard = resource.getrlimit(limit)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(limit, (value, value if limit != resource.RLIMIT_CPU else hard))
+        except (ValueError, OSError):
+            pass
+
+    if settings.get("memory"):
+        cap(resource.RLIMIT_AS, int(settings["memory"]))
+    if settings.get("cpu"):
+        cap(resource.RLIMIT_CPU, int(settings["cpu"]))
+    cap(resource.RLIMIT_FSIZE, int(settings.get("file_size", 64 << 20)))
+    cap(resource.RLIMIT_CORE, 0)
+    if os.geteuid() != 0:
+        cap(resource.RLIMIT_NPROC, int(settings.get("nproc", 64)))
+
+
+# -- the audit hook -------------------------------------------------------------------------
+
+_DENIED_EVENTS = {
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+    "os.forkpty", "os.startfile", "os.kill", "os.killpg", "signal.pthread_kill",
+    "resource.setrlimit", "resource.prlimit", "sys.addaudithook", "webbrowser.open",
+    "urllib.Request", "http.client.connect", "ftplib.connect", "smtplib.connect",
+    "poplib.connect", "imaplib.open", "telnetlib.Telnet.open", "nntplib.connect",
+    "os.setuid", "os.setgid",
+}
+_DENIED_PREFIXES = ("socket.", "ctypes.", "_posixsubprocess", "winreg.")
+_PATH_EVENTS = {  # event -> indices of its path arguments that must lie in the work folder
+    "os.remove": (0,), "os.rename": (0, 1), "os.rmdir": (0,), "os.mkdir": (0,),
+    "os.chmod": (0,), "os.chown": (0,), "os.link": (0, 1), "os.symlink": (1,),
+    "os.truncate": (0,), "os.utime": (0,), "shutil.rmtree": (0,), "shutil.move": (0, 1),
+    "shutil.copyfile": (1,), "shutil.copytree": (1,), "shutil.chown": (0,),
+    "os.chflags": (0,), "os.lchflags": (0,), "os.setxattr": (0,), "os.removexattr": (0,),
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+class _Confinement:
+    """The audit hook's policy, and the record of what it refused."""
+
+    def __init__(self, work_dir, forbidden_reads):
+        self.work_dir = os.path.realpath(work_dir)
+        self.forbidden_reads = [os.path.realpath(p) for p in forbidden_reads]
+        self.denied = []
+        self.reported = 0
+        self.busy = False
+
+    def _inside(self, path, root):
+        return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+    def _resolve(self, path):
+        if isinstance(path, int) or path is None:
+            return None
+        path = os.fsdecode(path)
+        return os.path.realpath(os.path.join(self.work_dir, path))
+
+    def _writable(self, path):
+        return path is None or path == os.devnull or self._inside(path, self.work_dir)
+
+    def _deny(self, what):
+        if len(self.denied) < 50:
+            self.denied.append(what)
+        raise PermissionError(f"gradcheck's worker refused: {what} (homework code may not "
+                              f"do this while it is graded)")
+
+    def __call__(self, event, args):
+        if self.busy:
+            return
+        self.busy = True
+        try:
+            self._check(event, args)
+        finally:
+            self.busy = False
+
+    def _check(self, event, args):
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            resolved = self._resolve(path)
+            if resolved is None:
+                return
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS)
+            if writing and not self._writable(resolved):
+                self._deny(f"writing {resolved}")
+            if any(self._inside(resolved, root) for root in self.forbidden_reads):
+                self._deny(f"reading {resolved} (outside the submission's own copy)")
+        elif event in _DENIED_EVENTS or event.startswith(_DENIED_PREFIXES):
+            self._deny(f"{event} {_short(args)}")
+        elif event in _PATH_EVENTS:
+            for index in _PATH_EVENTS[event]:
+                if index < len(args):
+                    resolved = self._resolve(args[index])
+                    if resolved is not None and not self._writable(resolved):
+                        self._deny(f"{event} on {resolved}")
+
+    def new_denials(self):
+        fresh = self.denied[self.reported:]
+        self.reported = len(self.denied)
+        return fresh
+
+
+def _short(args):
+    text = repr(args)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+# -- serving requests -----------------------------------------------------------------------
+
+def _describe(error):
+    name = type(error).__name__
+    text = str(error)
+    if len(text) > 2000:
+        text = text[:2000] + " ..."
+    return f"{name}: {text}" if text else name
+
+
+def serve(read_fd, write_fd, confinement, protocol, styles):
+    session = styles.Session()
+    while True:
+        try:
+            header, arrays = protocol.read_message(read_fd)
+        except protocol.ChannelClosed:
+            return
+        op = header.get("op")
+        if op == "bye":
+            return
+        reply, out = {"ok": True}, {}
+        try:
+            reply_extra, out = session.handle(op, header, arrays)
+            reply.update(reply_extra)
+        except BaseException as error:  # noqa: BLE001 - homework may raise anything, even SystemExit
+            reply = {"ok": False, "error": _describe(error)}
+            out = {}
+        reply["denied"] = confinement.new_denials()
+        try:
+            protocol.write_message(write_fd, reply, out)
+        except (TypeError, ValueError) as error:  # e.g. an array NumPy cannot save plainly
+            protocol.write_message(write_fd, {"ok": False, "error": _describe(error),
+                                              "denied": reply["denied"]})
+
+
+def main():
+    settings = json.loads(sys.argv[1])
+    _set_limits(settings)
+    sys.dont_write_bytecode = True
+    protocol = _load_sibling("protocol")
+    styles = _load_sibling("styles")
+    for name in ("numpy", "skimage.util", "skimage.util.shape"):  # imported while trusted
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    read_fd, write_fd = settings["read_fd"], settings["write_fd"]
+    os.chdir(settings["work_dir"])
+    confinement = _Confinement(settings["work_dir"], settings.get("forbidden_reads", []))
+    sys.addaudithook(confinement)
+    serve(read_fd, write_fd, confinement, protocol, styles)
+    sys.stdout.flush()
+    os._exit(0)  # no atexit handler or thread of the homework's runs after the last answer
+
+
+if __name__ == "__main__":
+    main()
