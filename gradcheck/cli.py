@@ -24,7 +24,7 @@ from .kit import KIT_CASES, kit_reports
 from .numeric import check_tie_rule
 from .report import gradescope_results, submission_text, to_json, write_csv
 from .sandbox import GraderTampered, Tripwire, grader_folders
-from .suites import COURSE_SPECS, POOL_NAMES, construct_layer, course_input, tie_input
+from .suites import COURSE_SPECS, construct_layer, course_input, generic_spec, tie_input
 
 __all__ = ["main", "build_parser"]
 
@@ -178,10 +178,20 @@ def _course_conv(nnlayers, seed):
 # -- targets ----------------------------------------------------------------------------------
 
 def _split_target(target):
-    """``(path, class name or None)`` for 'hw.py', 'folder', 'hw.py:Name'."""
+    """``(path, class name or None)`` for 'hw.py', 'folder', 'hw.py:Name', 'module:Name'.
+
+    A dotted module name is found on ``sys.path`` as a file, without importing it (importing
+    would run its code in the grader's process)."""
     path, name = target, None
     if ":" in target and not Path(target).exists():
         path, _, name = target.rpartition(":")
+    if not Path(path).exists() and path.replace(".", "").replace("_", "").isalnum():
+        parts = path.split(".")
+        for root in [Path.cwd()] + [Path(p) for p in sys.path if p]:
+            for candidate in (root.joinpath(*parts).with_suffix(".py"),
+                              root.joinpath(*parts) / "__init__.py"):
+                if candidate.is_file():
+                    return candidate, (name or None)
     return Path(path), (name or None)
 
 
@@ -221,14 +231,12 @@ def _list(target, args):
         return 0
     from .grade import find_classes
     path, name = _split_target(target)
-    found = find_classes(path) if path.exists() else {}
-    if name:
-        found = {name: found[name]} if name in found else {}
+    found = find_classes(path, [name] if name else None) if path.exists() else {}
     if not found:
         print(f"{target}: no class the grader knows (it looks for {', '.join(sorted(COURSE_SPECS))})")
         return 1
     for cls, file in found.items():
-        spec = COURSE_SPECS[cls]
+        spec = COURSE_SPECS.get(cls) or generic_spec(args.shape)
         print(f"{cls}  ({spec.style} style, {file.name}): " +
               "; ".join(case.label for case in spec.cases) + ("; ties" if spec.ties else ""))
     return 0

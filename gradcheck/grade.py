@@ -16,10 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .loading import _python2_hint
 from .numeric import LayerReport, check_layer, describe_error
 from .reference import ReferenceError_, tie_rule_row
 from .sandbox import GraderTampered, Tripwire, Worker, WorkerEnded, grader_folders, isolation_note
-from .suites import COURSE_SPECS, CONV_NAMES, POOL_NAMES, course_input, spec_for, tie_input
+from .suites import (COURSE_SPECS, CONV_NAMES, POOL_NAMES, course_input, generic_spec, spec_for,
+                     tie_input)
 
 __all__ = ["Settings", "Submission", "RemoteLayer", "HomeworkRaised", "grade_submission",
            "grade_class", "find_classes", "class_entries"]
@@ -142,9 +144,10 @@ class RemoteParamLayer(RemoteLayer):
 
 # -- finding what to grade ------------------------------------------------------------------
 
-def find_classes(path):
+def find_classes(path, wanted=None):
     """``{class name: file}`` for the classes of ``path`` (a .py file or a folder) that the
-    grader knows, found by parsing (no homework code runs in the grader)."""
+    grader knows (or, given ``wanted``, those names), found by parsing: no homework code runs
+    in the grader."""
     path = Path(path)
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py")
                                                   if "__pycache__" not in p.parts)[:500]
@@ -155,9 +158,24 @@ def find_classes(path):
         except (SyntaxError, ValueError, RecursionError, MemoryError, OSError):
             continue
         for node in tree.body:
-            if isinstance(node, ast.ClassDef) and spec_for(node.name) and node.name not in found:
+            if not isinstance(node, ast.ClassDef) or node.name in found:
+                continue
+            if (node.name in wanted) if wanted else (spec_for(node.name) is not None):
                 found[node.name] = file
     return found
+
+
+def parse_problem(path):
+    """For a single .py file that Python 3 cannot parse: what is wrong (else "")."""
+    path = Path(path)
+    if not path.is_file():
+        return ""
+    source = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        return f"{path.name} does not parse: {type(error).__name__}: {error}{_python2_hint(source)}"
+    return ""
 
 
 def class_entries(folder):
@@ -197,7 +215,7 @@ class _Grading:
             {"op": "build", "handle": handle, "name": name, "style": spec.style,
              "attempts": attempts, "seed": self.settings.seed}, what=f"{name}.__init__")
         if not answer.get("ok"):
-            raise HomeworkRaised(f"constructor: {answer.get('error')}")
+            raise HomeworkRaised(f"constructor raised {answer.get('error')}")
         params = [out[f"p{i}"] for i in range(int(answer.get("count", 0))) if f"p{i}" in out]
         cls = RemoteParamLayer if params else RemoteLayer
         return cls(self.worker, handle, params, name), params
@@ -210,17 +228,24 @@ class _Grading:
             counts = case.course or s.strict
             try:
                 layer, params = self.build(name, spec, case)
-                reference = spec.reference(case.config, params)
-            except (HomeworkRaised, ReferenceError_) as error:
+            except HomeworkRaised as error:
                 if case.course:
                     report.error = str(error)
                     return report
-                report.warnings.append(f"{case.label}: could not be built: {error}")
+                report.results.append(_error_row(str(error), case.label, counts))
                 continue
+            reference, problem = None, ""
+            if spec.reference is not None:
+                try:
+                    reference = spec.reference(case.config, params)
+                except ReferenceError_ as error:
+                    problem = f"no reference possible: {error}"
             x = course_input(spec.inputs, case.shape, s.seed)
             keywords = dict(s.check_keywords(), trials=case.trials or s.trials)
             part = check_layer(layer, x, name=name, reference=reference, case=case.label,
                                counts=counts, **keywords)
+            if problem:
+                part.results.insert(0, _error_row(problem, case.label, counts, "parameters"))
             if part.error:
                 part.results.append(_error_row(part.error, case.label, counts))
             report.results += part.results
@@ -255,15 +280,19 @@ def grade_submission(path, settings, *, names=None, label=None, forbidden_reads=
     path = Path(path)
     submission = Submission(label or path.name, isolation=isolation_note())
     started = time.monotonic()
-    found = find_classes(path)
+    problem = parse_problem(path)
+    if problem:
+        submission.error = problem
+        return submission
+    found = find_classes(path, names)
     wanted = list(names) if names else list(found)
-    if not names and found and any(n in found for n in CONV_NAMES + POOL_NAMES):
-        if not any(n in found for n in CONV_NAMES):
-            submission.reports.append(LayerReport.failed(
-                CONV_NAMES[0], f"no class {CONV_NAMES[0]} found", style="course"))
-        if not any(n in found for n in POOL_NAMES):
-            submission.reports.append(LayerReport.failed(
-                POOL_NAMES[0], f"no class {' or '.join(POOL_NAMES)} found", style="course"))
+    missing = {}
+    if not names and any(n in found for n in CONV_NAMES + POOL_NAMES):
+        # the course's file holds both classes: a missing one is a failed check, in its place
+        for group in (CONV_NAMES, POOL_NAMES):
+            if not any(n in found for n in group):
+                wanted.insert(0 if group is CONV_NAMES else len(wanted), group[0])
+                missing[group[0]] = f"no class {' or '.join(group)} found"
     if not wanted:
         submission.error = (f"no class the grader knows was found in {path.name} (looked for "
                             f"{', '.join(sorted(COURSE_SPECS))})")
@@ -278,10 +307,11 @@ def grade_submission(path, settings, *, names=None, label=None, forbidden_reads=
     grading = _Grading(worker, settings, submission)
     try:
         for name in wanted:
-            spec = spec_for(name)
+            spec = spec_for(name) or generic_spec(settings.shape)
             file = found.get(name)
-            if spec is None or file is None:
-                submission.reports.append(LayerReport.failed(name, f"no class {name} found"))
+            if file is None:
+                submission.reports.append(LayerReport.failed(
+                    name, missing.get(name, f"{path.name} defines no class {name!r}"), spec.style))
                 continue
             try:
                 grading.load(file.relative_to(path) if path.is_dir() else file)

@@ -147,6 +147,15 @@ def _copy_submission(source, target):
     return destination
 
 
+def _kit_paths():
+    """The folder holding the nnlayers package, so homework may use the kit in any install."""
+    try:
+        import nnlayers
+    except ImportError:
+        return []
+    return [str(Path(nnlayers.__file__).resolve().parent.parent)]
+
+
 class Worker:
     """One submission's worker process (see the module docstring).
 
@@ -189,6 +198,7 @@ class Worker:
             "read_fd": to_worker_r, "write_fd": from_worker_w, "work_dir": str(self.folder),
             "memory": self.memory, "cpu": int(self.timeout) + 5,
             "forbidden_reads": [str(p) for p in forbidden_reads],
+            "paths": _kit_paths(),
         }
         folder = str(self.folder)
         env = {"PATH": "/usr/bin:/bin", "HOME": folder, "TMPDIR": folder, "MPLCONFIGDIR": folder,

@@ -18,8 +18,8 @@ import numpy as np
 from .numeric import LayerReport, describe_error
 from .reference import conv2d_reference, maxpool2d_reference
 
-__all__ = ["COURSE", "CONV_NAMES", "POOL_NAMES", "Case", "Spec", "COURSE_SPECS",
-           "spec_for", "construct_layer", "course_input"]
+__all__ = ["COURSE", "CONV_NAMES", "POOL_NAMES", "Case", "Spec", "COURSE_SPECS", "spec_for",
+           "generic_spec", "construct_layer", "course_input", "tie_input"]
 
 COURSE = {
     "batch_size": 8,
@@ -109,6 +109,13 @@ COURSE_SPECS = {
                                  _max_pooling_constructors, maxpool2d_reference, "tie_free",
                                  _POOL_CASES, ties=_POOL_TIES, has_params=False),
 }
+
+
+def generic_spec(shape):
+    """Any class with the layer protocol, built with no arguments: no reference, so the
+    finite-difference agreement decides, on a normal input of ``shape``."""
+    return Spec("generic", "", (), "course", lambda config: [((), {})], None, "normal",
+                (Case("given shape", tuple(shape), {}, course=True),), has_params=True)
 
 
 def spec_for(name):

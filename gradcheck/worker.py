@@ -80,72 +80,81 @@ _PATH_EVENTS = {  # event -> indices of its path arguments that must lie in the 
     "os.truncate": (0,), "os.utime": (0,), "shutil.rmtree": (0,), "shutil.move": (0, 1),
     "shutil.copyfile": (1,), "shutil.copytree": (1,), "shutil.chown": (0,),
     "os.chflags": (0,), "os.lchflags": (0,), "os.setxattr": (0,), "os.removexattr": (0,),
+    "os.mkfifo": (0,), "os.mknod": (0,), "sqlite3.connect": (0,),
 }
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+# Modules that would reach around the hook (native calls, unaudited process creation):
+# a fresh import of them is refused (those already loaded are disarmed in ``_disarm``).
+_DENIED_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "_gdbm", "_dbm",
+                             "_multiprocessing"})
+_GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 
 
-class _Confinement:
-    """The audit hook's policy, and the record of what it refused."""
+def make_confinement(work_dir, forbidden_reads):
+    """``(hook, denied)``: an audit hook enforcing the worker's policy, and the list it
+    appends a line to for every refused action.
 
-    def __init__(self, work_dir, forbidden_reads):
-        self.work_dir = os.path.realpath(work_dir)
-        self.forbidden_reads = [os.path.realpath(p) for p in forbidden_reads]
-        self.denied = []
-        self.reported = 0
-        self.busy = False
+    The policy lives in the hook's closure (immutable values) and, once installed, nothing
+    but the interpreter refers to the hook; the gc events that could find it are refused.
+    """
+    root = os.path.realpath(work_dir)
+    forbidden = tuple(os.path.realpath(p) for p in forbidden_reads)
+    denied = []
 
-    def _inside(self, path, root):
-        return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+    def inside(path, top):
+        return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
 
-    def _resolve(self, path):
+    def resolve(path):
         if isinstance(path, int) or path is None:
             return None
-        path = os.fsdecode(path)
-        return os.path.realpath(os.path.join(self.work_dir, path))
+        return os.path.realpath(os.path.join(root, os.fsdecode(path)))
 
-    def _writable(self, path):
-        return path is None or path == os.devnull or self._inside(path, self.work_dir)
+    def writable(path):
+        return path is None or path == os.devnull or inside(path, root)
 
-    def _deny(self, what):
-        if len(self.denied) < 50:
-            self.denied.append(what)
+    def deny(what):
+        if len(denied) < 50:
+            denied.append(what)
         raise PermissionError(f"gradcheck's worker refused: {what} (homework code may not "
                               f"do this while it is graded)")
 
-    def __call__(self, event, args):
-        if self.busy:
-            return
-        self.busy = True
-        try:
-            self._check(event, args)
-        finally:
-            self.busy = False
-
-    def _check(self, event, args):
+    def hook(event, args):
         if event == "open":
             path, mode, flags = (tuple(args) + (None, None, None))[:3]
-            resolved = self._resolve(path)
+            resolved = resolve(path)
             if resolved is None:
                 return
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & _WRITE_FLAGS)
-            if writing and not self._writable(resolved):
-                self._deny(f"writing {resolved}")
-            if any(self._inside(resolved, root) for root in self.forbidden_reads):
-                self._deny(f"reading {resolved} (outside the submission's own copy)")
-        elif event in _DENIED_EVENTS or event.startswith(_DENIED_PREFIXES):
-            self._deny(f"{event} {_short(args)}")
+            if writing and not writable(resolved):
+                deny(f"writing {resolved}")
+            if any(inside(resolved, top) for top in forbidden):
+                deny(f"reading {resolved} (outside the submission's own copy)")
+        elif event == "import":
+            if args and str(args[0]).split(".")[0] in _DENIED_IMPORTS:
+                if len(denied) < 50:
+                    denied.append(f"importing {args[0]}")
+                raise ImportError(f"gradcheck's worker refused to import {args[0]} (homework "
+                                  f"code may not do this while it is graded)")
+        elif event in _DENIED_EVENTS or event in _GC_EVENTS or event.startswith(_DENIED_PREFIXES):
+            deny(f"{event} {_short(args)}")
         elif event in _PATH_EVENTS:
             for index in _PATH_EVENTS[event]:
-                if index < len(args):
-                    resolved = self._resolve(args[index])
-                    if resolved is not None and not self._writable(resolved):
-                        self._deny(f"{event} on {resolved}")
+                if index < len(args) and isinstance(args[index], (str, bytes, os.PathLike)):
+                    resolved = resolve(args[index])
+                    if resolved is not None and not writable(resolved):
+                        deny(f"{event} on {resolved}")
 
-    def new_denials(self):
-        fresh = self.denied[self.reported:]
-        self.reported = len(self.denied)
-        return fresh
+    return hook, denied
+
+
+def _disarm():
+    """Replace the unaudited process-creation entry point of a module already loaded."""
+    def refused(*args, **kwargs):
+        raise PermissionError("gradcheck's worker refused: starting a process")
+    module = sys.modules.get("_posixsubprocess")
+    if module is not None:
+        module.fork_exec = refused
 
 
 def _short(args):
@@ -163,7 +172,7 @@ def _describe(error):
     return f"{name}: {text}" if text else name
 
 
-def serve(read_fd, write_fd, confinement, protocol, styles):
+def serve(read_fd, write_fd, denied, protocol, styles):
     session = styles.Session()
     while True:
         try:
@@ -180,7 +189,7 @@ def serve(read_fd, write_fd, confinement, protocol, styles):
         except BaseException as error:  # noqa: BLE001 - homework may raise anything, even SystemExit
             reply = {"ok": False, "error": _describe(error)}
             out = {}
-        reply["denied"] = confinement.new_denials()
+        reply["denied"], denied[:] = list(denied), []
         try:
             protocol.write_message(write_fd, reply, out)
         except (TypeError, ValueError) as error:  # e.g. an array NumPy cannot save plainly
@@ -192,18 +201,21 @@ def main():
     settings = json.loads(sys.argv[1])
     _set_limits(settings)
     sys.dont_write_bytecode = True
+    sys.path += [p for p in settings.get("paths", []) if p not in sys.path]
     protocol = _load_sibling("protocol")
     styles = _load_sibling("styles")
-    for name in ("numpy", "skimage.util", "skimage.util.shape"):  # imported while trusted
+    for name in ("numpy", "subprocess", "skimage.util", "skimage.util.shape"):  # while trusted
         try:
             __import__(name)
         except ImportError:
             pass
     read_fd, write_fd = settings["read_fd"], settings["write_fd"]
     os.chdir(settings["work_dir"])
-    confinement = _Confinement(settings["work_dir"], settings.get("forbidden_reads", []))
-    sys.addaudithook(confinement)
-    serve(read_fd, write_fd, confinement, protocol, styles)
+    hook, denied = make_confinement(settings["work_dir"], settings.get("forbidden_reads", []))
+    _disarm()
+    sys.addaudithook(hook)
+    del hook   # from here on only the interpreter refers to it
+    serve(read_fd, write_fd, denied, protocol, styles)
     sys.stdout.flush()
     os._exit(0)  # no atexit handler or thread of the homework's runs after the last answer
 
