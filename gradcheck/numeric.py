@@ -108,7 +108,7 @@ class GradientResult:
     def agreement(self):
         """Percent agreement over the trials that crossed no kink (NaN if none did)."""
         kept = [i for i, k in enumerate(self.kinked) if not k]
-        if self.error or not kept:
+        if self.error or not kept or len(self.approx) != len(self.exact):
             return float("nan")
         rel = relative_errors([self.exact[i] for i in kept], [self.approx[i] for i in kept])
         return float(np.clip(100.0 - rel.mean() * 100.0, 0.0, 100.0))
@@ -141,7 +141,7 @@ class GradientResult:
             "gradient": self.gradient,
             "case": self.case,
             "kind": self.kind,
-            "agreement": self.agreement if self.exact else None,
+            "agreement": self.agreement if self.approx else None,
             "rel_error": self.rel_error,
             "tolerance": self.tolerance if self.rel_error is not None else None,
             "status": self.shown_status,

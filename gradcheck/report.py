@@ -60,7 +60,7 @@ def accuracy_lines(reports):
         for result in _course_rows(report):
             if result.status == "error":
                 lines.append(f"{_label(report)} {result.gradient} FAILED: {result.error}")
-            elif not result.exact or all(result.kinked):
+            elif not result.approx or all(result.kinked):
                 lines.append(f"{_label(report)} {result.gradient} inconclusive: every trial "
                              f"crossed a kink (ties in the input?)")
             else:
@@ -87,7 +87,7 @@ def check_table(reports):
             lines.append(f"{'':<{width}}   {report.error}")
             continue
         for r in report.results:
-            agreement = _percent(r.agreement) if r.exact and not r.error else "-"
+            agreement = _percent(r.agreement) if r.approx and not r.error else "-"
             case = r.case if len(r.case) <= 28 else r.case[:25] + "..."
             lines.append(f"{report.layer:<{width}} {r.gradient:<12} {case:<28} {agreement:>17} "
                          f"{_fmt_rel(r.rel_error):>10}  {r.shown_status}")
@@ -204,7 +204,7 @@ def gradescope_results(submission):
             if not row.counts:
                 continue
             figures = []
-            if row.exact and not row.error:
+            if row.approx and not row.error:
                 figures.append(f"agreement {_percent(row.agreement)} (course's finite differences)")
             if row.rel_error is not None:
                 figures.append(f"relative error {_fmt_rel(row.rel_error)} against the reference "

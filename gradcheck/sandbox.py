@@ -99,30 +99,36 @@ def isolation_note():
 
 
 class _Drain(threading.Thread):
-    """Reads a pipe to its end, keeping the first ``OUTPUT_CAP`` characters."""
+    """Reads a pipe to its end, keeping its first and last characters (``OUTPUT_CAP`` in all)."""
 
     def __init__(self, stream):
         super().__init__(daemon=True)
-        self.stream, self.kept, self.total = stream, bytearray(), 0
+        self.stream, self.head, self.tail, self.total = stream, bytearray(), bytearray(), 0
 
     def run(self):
+        head_cap, tail_cap = OUTPUT_CAP * 3 // 4, OUTPUT_CAP // 4
         try:
             while True:
-                chunk = self.stream.read1(65536) if hasattr(self.stream, "read1") else self.stream.read(65536)
+                chunk = self.stream.read1(65536)
                 if not chunk:
                     break
                 self.total += len(chunk)
-                room = OUTPUT_CAP - len(self.kept)
+                room = head_cap - len(self.head)
                 if room > 0:
-                    self.kept += chunk[:room]
+                    self.head += chunk[:room]
+                    chunk = chunk[room:]
+                if chunk:
+                    self.tail = (self.tail + chunk)[-tail_cap:]
         except (OSError, ValueError):
             pass
 
     def text(self):
-        text = self.kept.decode("utf-8", errors="replace")
-        if self.total > len(self.kept):
-            text += f"\n[... {self.total - len(self.kept)} more bytes not kept]"
-        return text
+        head = self.head.decode("utf-8", errors="replace")
+        tail = self.tail.decode("utf-8", errors="replace")
+        left_out = self.total - len(self.head) - len(self.tail)
+        if left_out > 0:
+            return f"{head}\n[... {left_out} bytes not kept ...]\n{tail}"
+        return head + tail
 
 
 def _copy_submission(source, target):
