@@ -1,5 +1,11 @@
-"""gradcheck: finite-difference gradient checks for any layer with the forward/backprop protocol."""
+"""gradcheck: check any layer's forward and backprop, and grade homework in an isolated worker.
 
-from .numeric import GradientResult, LayerReport, check_layer, check_tie_rule, relative_errors
+    check_layer(layer, x, reference=None)   finite differences (and a reference) in this process
+    python -m gradcheck [TARGET]            the course's gradient accuracy script and the grader
+"""
 
-__all__ = ["GradientResult", "LayerReport", "check_layer", "check_tie_rule", "relative_errors"]
+from .numeric import (GradientResult, LayerReport, check_layer, check_tie_rule, relative_error,
+                      relative_errors)
+
+__all__ = ["GradientResult", "LayerReport", "check_layer", "check_tie_rule", "relative_error",
+           "relative_errors"]
