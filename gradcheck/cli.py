@@ -24,7 +24,7 @@ from .kit import KIT_CASES, kit_reports
 from .numeric import check_tie_rule
 from .report import gradescope_results, submission_text, to_json, write_csv
 from .sandbox import GraderTampered, Tripwire, grader_folders
-from .suites import COURSE_SPECS, construct_layer, course_input, generic_spec, tie_input
+from .suites import SPECS, STYLES, construct_layer, course_input, generic_spec, spec_for, tie_input
 
 __all__ = ["main", "build_parser"]
 
@@ -103,7 +103,11 @@ def build_parser():
     parser.add_argument("--gradescope", metavar="FILE",
                         help="also write Gradescope's results.json to FILE")
     parser.add_argument("--list", action="store_true",
-                        help="name what would be checked, then stop")
+                        help="name what would be checked, and in which style, then stop")
+    parser.add_argument("--style", choices=STYLES,
+                        help="grade as this style only (default: recognise each class's style)")
+    parser.add_argument("--plot", metavar="DIR",
+                        help="write a PNG error map per failed check into DIR")
     parser.add_argument("--quiet", action="store_true", help="leave out the per-trial lines")
     parser.add_argument("--verbose", action="store_true",
                         help="add the course's per-trial 'exact change' / 'apprx change' lines")
@@ -148,7 +152,7 @@ def _kit_submission(args):
                 "step": args.step, "method": args.method, "upstream": args.upstream,
                 "dtype": np.dtype(args.dtype)}
     reports = []
-    conv_spec, pool_spec = COURSE_SPECS["nn_convolutional_layer"], COURSE_SPECS["nn_maxpool_layer"]
+    conv_spec, pool_spec = spec_for("nn_convolutional_layer"), spec_for("nn_maxpool_layer")
     from .numeric import check_layer
     for label, factory, spec in (
             ("conv layer", functools.partial(_course_conv, nnlayers, args.seed), conv_spec),
@@ -170,7 +174,7 @@ def _kit_submission(args):
 
 
 def _course_conv(nnlayers, seed):
-    c = COURSE_SPECS["nn_convolutional_layer"].cases[0].config
+    c = spec_for("nn_convolutional_layer").cases[0].config
     return nnlayers.nn_convolutional_layer(*c["kernel"], c["input_size"], c["channels"],
                                            c["filters"], rng=seed)
 
@@ -229,16 +233,19 @@ def _list(target, args):
         names += [label for label, _, _ in KIT_CASES]
         print("\n".join(names))
         return 0
-    from .grade import find_classes
+    from .grade import find_targets
     path, name = _split_target(target)
-    found = find_classes(path, [name] if name else None) if path.exists() else {}
-    if not found:
-        print(f"{target}: no class the grader knows (it looks for {', '.join(sorted(COURSE_SPECS))})")
+    targets = find_targets(path, [name] if name else None, args.style) if path.exists() else []
+    if not targets:
+        print(f"{target}: nothing the grader knows (styles: {', '.join(STYLES)}); "
+              f"FILE:Name checks any class with the layer protocol")
         return 1
-    for cls, file in found.items():
-        spec = COURSE_SPECS.get(cls) or generic_spec(args.shape)
-        print(f"{cls}  ({spec.style} style, {file.name}): " +
-              "; ".join(case.label for case in spec.cases) + ("; ties" if spec.ties else ""))
+    for found in targets:
+        spec = generic_spec(args.shape) if found.generic else spec_for(found.name, found.style)
+        where = found.file.relative_to(path) if path.is_dir() else found.file.name
+        cases = "; ".join(case.label for case in spec.cases) + ("; ties" if spec.ties else "")
+        print(f"{found.name}  [{found.style if not found.generic else 'any (no reference)'}] "
+              f"in {where}: {cases}")
     return 0
 
 
@@ -250,7 +257,8 @@ def _grade_one(target, args):
     tripwire = Tripwire(grader_folders())
     try:
         submission = grade_submission(path, _settings(args), names=[name] if name else None,
-                                      label=target, extra_files=_siblings(path), tripwire=tripwire)
+                                      label=target, style=args.style,
+                                      extra_files=_siblings(path), tripwire=tripwire)
     except GraderTampered as error:
         print(f"gradcheck: error: {error}", file=sys.stderr)
         return 2

@@ -19,9 +19,10 @@ import numpy as np
 from .loading import _python2_hint
 from .numeric import LayerReport, check_layer, describe_error
 from .reference import ReferenceError_, tie_rule_row
+from .references import BUILDERS
 from .sandbox import GraderTampered, Tripwire, Worker, WorkerEnded, grader_folders, isolation_note
-from .suites import (COURSE_SPECS, CONV_NAMES, POOL_NAMES, course_input, generic_spec, spec_for,
-                     tie_input)
+from .suites import (CONV_NAMES, POOL_NAMES, SPECS, STYLES, course_input, generic_spec,
+                     spec_for, tie_input)
 
 __all__ = ["Settings", "Submission", "RemoteLayer", "HomeworkRaised", "grade_submission",
            "grade_class", "find_classes", "class_entries"]
@@ -144,25 +145,72 @@ class RemoteParamLayer(RemoteLayer):
 
 # -- finding what to grade ------------------------------------------------------------------
 
-def find_classes(path, wanted=None):
-    """``{class name: file}`` for the classes of ``path`` (a .py file or a folder) that the
-    grader knows (or, given ``wanted``, those names), found by parsing: no homework code runs
-    in the grader."""
+@dataclass
+class Target:
+    """One thing to grade: a class (or CS231n forward function) in a file, in a style."""
+
+    name: str
+    style: str
+    file: Path
+    generic: bool = False
+
+
+def _python_files(path):
     path = Path(path)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py")
-                                                  if "__pycache__" not in p.parts)[:500]
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)[:500]
+
+
+def _style_of(node, imports_torch):
+    """The style of a class named like a course layer, from its methods."""
+    methods = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if "backprop" in methods or "backward" in methods:
+        return "course"
+    return "course_torch" if imports_torch else "course"
+
+
+def find_targets(path, wanted=None, style=None):
+    """Every class or function of ``path`` (a .py file or a folder) that the grader knows, in
+    each style, found by parsing: no homework code runs in the grader.  ``wanted`` restricts to
+    those names (any class with the layer protocol, when the grader has no suite for it);
+    ``style`` forces one style."""
     found = {}
-    for file in files:
+    for file in _python_files(path):
         try:
             tree = ast.parse(file.read_text(encoding="utf-8", errors="replace"))
         except (SyntaxError, ValueError, RecursionError, MemoryError, OSError):
             continue
+        imports_torch = any(isinstance(n, (ast.Import, ast.ImportFrom)) and "torch" in ast.dump(n)
+                            for n in ast.walk(tree))
+        functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         for node in tree.body:
-            if not isinstance(node, ast.ClassDef) or node.name in found:
+            name = getattr(node, "name", None)
+            if name is None or name in found or (wanted and name not in wanted):
                 continue
-            if (node.name in wanted) if wanted else (spec_for(node.name) is not None):
-                found[node.name] = file
-    return found
+            if isinstance(node, ast.ClassDef):
+                candidates = [s for s in STYLES if name in SPECS[s]]
+                if "course" in candidates:
+                    candidates = [_style_of(node, imports_torch)]
+                candidates = [c for c in candidates if c != "cs231n"]
+            elif (isinstance(node, ast.FunctionDef) and name in SPECS["cs231n"]
+                  and (file.name == "layers.py" or style == "cs231n")):
+                backward = SPECS["cs231n"][name].functions.get("backward")
+                candidates = ["cs231n"] if backward is None or backward in functions else []
+            else:
+                continue
+            if style:
+                candidates = [style] if (style in candidates or name in SPECS.get(style, {})) else []
+            if candidates:
+                found[name] = Target(name, candidates[0], file)
+            elif wanted and isinstance(node, ast.ClassDef):
+                found[name] = Target(name, style or "course", file, generic=True)
+    return list(found.values())
+
+
+def find_classes(path, wanted=None):
+    """``{name: file}`` of what ``find_targets`` finds (kept for callers that only list)."""
+    return {t.name: t.file for t in find_targets(path, wanted)}
 
 
 def parse_problem(path):
@@ -191,29 +239,47 @@ def class_entries(folder):
 class _Grading:
     """One submission's grading session (the worker and the grader's bookkeeping)."""
 
-    def __init__(self, worker, settings, submission):
-        self.worker, self.settings, self.submission = worker, settings, submission
+    def __init__(self, worker, settings, submission, root):
+        self.worker, self.settings, self.submission, self.root = worker, settings, submission, root
         self.loaded = {}
         self.handles = 0
 
     def load(self, file):
-        relative = file.name if self.worker.copy.is_file() else None
-        target = self.worker.copy if relative else self.worker.copy / file
-        if target not in self.loaded:
-            answer, _ = self.worker.request({"op": "load", "path": str(target)}, what="loading")
-            if not answer.get("ok"):
-                raise HomeworkRaised(f"loading {file.name} failed: {answer.get('error')}")
-            self.submission.missing_imports += [str(m) for m in answer.get("missing_imports", [])]
-            self.loaded[target] = answer.get("names", [])
-        return target
+        """Load ``file`` (a path inside the original submission) in the worker, once."""
+        if self.worker.copy.is_file():
+            target, relative = self.worker.copy, Path(self.worker.copy.name)
+        else:
+            relative = file.relative_to(self.root)
+            target = self.worker.copy / relative
+        if target in self.loaded:
+            return
+        folders = sorted({str(p.parent) for p in self.worker.copy.rglob("*.py")}) \
+            if self.worker.copy.is_dir() else []
+        paths = [str(self.worker.copy if self.worker.copy.is_dir() else self.worker.copy.parent)]
+        paths += [f for f in folders if f not in paths][:20]
+        parts = relative.with_suffix("").parts
+        module = ".".join(parts) if len(parts) > 1 and all(p.isidentifier() for p in parts) else None
+        answer, _ = self.worker.request({"op": "load", "path": str(target), "paths": paths,
+                                         "module": module}, what="loading")
+        if not answer.get("ok"):
+            raise HomeworkRaised(f"loading {relative} failed: {answer.get('error')}")
+        self.submission.missing_imports += [str(m) for m in answer.get("missing_imports", [])]
+        self.loaded[target] = answer.get("names", [])
 
     def build(self, name, spec, case):
         self.handles += 1
         handle = f"{name}#{self.handles}"
-        attempts = [{"args": list(a), "kwargs": k} for a, k in spec.constructors(case.config)]
-        answer, out = self.worker.request(
-            {"op": "build", "handle": handle, "name": name, "style": spec.style,
-             "attempts": attempts, "seed": self.settings.seed}, what=f"{name}.__init__")
+        rng = np.random.default_rng([self.settings.seed, self.handles])
+        initial = spec.initial(case.config, rng) if spec.initial else []
+        header = {"op": "build", "handle": handle, "name": name, "style": spec.style,
+                  "seed": self.settings.seed, "initial": len(initial),
+                  "options": spec.options(case.config) if spec.options else {}}
+        if spec.functions:
+            header["functions"] = spec.functions
+        if spec.calls:
+            header["attempts"] = [{"args": list(a), "kwargs": k} for a, k in spec.calls(case.config)]
+        answer, out = self.worker.request(header, {f"a{i}": a for i, a in enumerate(initial)},
+                                          what=f"{name}.__init__")
         if not answer.get("ok"):
             raise HomeworkRaised(f"constructor raised {answer.get('error')}")
         params = [out[f"p{i}"] for i in range(int(answer.get("count", 0))) if f"p{i}" in out]
@@ -224,37 +290,50 @@ class _Grading:
         s = self.settings
         report = LayerReport(name, s.method, "float64", s.step, s.trials, style=spec.style)
         report.course_label = spec.label
-        for case in spec.cases:
+        course_ok = True
+        for index, case in enumerate(spec.cases):
             counts = case.course or s.strict
             try:
                 layer, params = self.build(name, spec, case)
             except HomeworkRaised as error:
+                text = str(error)
+                if not case.course and "accepts none of the course's calls" in text:
+                    report.warnings.append(f"{case.label}: not checked: the class does not take "
+                                           f"this configuration")
+                    continue
                 if case.course:
-                    report.error = str(error)
+                    report.error = _not_implemented(text) or text
                     return report
-                report.results.append(_error_row(str(error), case.label, counts))
+                report.results.append(_error_row(text, case.label, counts))
                 continue
             reference, problem = None, ""
-            if spec.reference is not None:
+            if spec.kind in BUILDERS:
                 try:
-                    reference = spec.reference(case.config, params)
+                    reference = BUILDERS[spec.kind](case.config, params)
                 except ReferenceError_ as error:
                     problem = f"no reference possible: {error}"
-            x = course_input(spec.inputs, case.shape, s.seed)
+            x = course_input(spec.inputs, case.shape, s.seed, index)
             keywords = dict(s.check_keywords(), trials=case.trials or s.trials)
             part = check_layer(layer, x, name=name, reference=reference, case=case.label,
                                counts=counts, **keywords)
             if problem:
                 part.results.insert(0, _error_row(problem, case.label, counts, "parameters"))
             if part.error:
-                part.results.append(_error_row(part.error, case.label, counts))
+                part.results.append(_error_row(_not_implemented(part.error) or part.error,
+                                               case.label, counts))
             report.results += part.results
             report.warnings += [w for w in part.warnings if w not in report.warnings]
+            if case.course:
+                course_ok = all(r.status == "ok" for r in part.results)
+            elif course_ok and any(r.status != "ok" for r in part.results):
+                report.warnings.append(
+                    f"right on the course's shapes, wrong on {case.label}"
+                    + (f": the code assumes {case.probes}" if case.probes else ""))
         if spec.ties is not None:
             case = spec.ties
             try:
                 layer, params = self.build(name, spec, case)
-                reference = spec.reference(case.config, params)
+                reference = BUILDERS[spec.kind](case.config, params)
                 row = tie_rule_row(layer, reference, tie_input(case.shape, s.seed),
                                    case.config["pool"], case.config["stride"],
                                    np.random.default_rng([s.seed, 3]), counts=s.strict)
@@ -264,17 +343,28 @@ class _Grading:
         return report
 
 
+def _not_implemented(message):
+    """A clearer line for an unfilled handout template (None, NotImplemented, TODO)."""
+    text = str(message)
+    markers = ("NotImplementedError", "returned None", "NotImplementedType", "'NoneType' object",
+               "TODO")
+    if any(marker in text for marker in markers):
+        return f"not implemented (an unfilled template?): {text}"
+    return ""
+
+
 def _error_row(message, case, counts, name="checks"):
     from .numeric import GradientResult
     return GradientResult(name, float("nan"), error=message, case=case, counts=counts)
 
 
-def grade_submission(path, settings, *, names=None, label=None, forbidden_reads=(),
-                     extra_files=(), tripwire=None):
+def grade_submission(path, settings, *, names=None, label=None, style=None,
+                     forbidden_reads=(), extra_files=(), tripwire=None):
     """Grade one submission (a .py file or a folder) in a fresh worker.
 
-    ``names``: the classes to grade (``FILE:Name``); default every class the grader knows
-    that the submission defines (the course's two classes are both expected).
+    ``names``: what to grade (``FILE:Name``); default every class or function the grader
+    knows, in any style (``style`` forces one).  The course's first assignment holds both
+    ``nn_convolutional_layer`` and a max-pool class: a missing one is a failed check.
     Returns a ``Submission``; raises only ``GraderTampered`` (the grader's own files changed).
     """
     path = Path(path)
@@ -284,18 +374,19 @@ def grade_submission(path, settings, *, names=None, label=None, forbidden_reads=
     if problem:
         submission.error = problem
         return submission
-    found = find_classes(path, names)
-    wanted = list(names) if names else list(found)
-    missing = {}
-    if not names and any(n in found for n in CONV_NAMES + POOL_NAMES):
-        # the course's file holds both classes: a missing one is a failed check, in its place
+    targets = find_targets(path, names, style)
+    if names:
+        present = {t.name for t in targets}
+        targets += [Target(n, style or "course", None) for n in names if n not in present]
+    elif any(t.name in CONV_NAMES + POOL_NAMES and t.style == "course" for t in targets):
         for group in (CONV_NAMES, POOL_NAMES):
-            if not any(n in found for n in group):
-                wanted.insert(0 if group is CONV_NAMES else len(wanted), group[0])
-                missing[group[0]] = f"no class {' or '.join(group)} found"
-    if not wanted:
-        submission.error = (f"no class the grader knows was found in {path.name} (looked for "
-                            f"{', '.join(sorted(COURSE_SPECS))})")
+            if not any(t.name in group for t in targets):
+                position = 0 if group is CONV_NAMES else len(targets)
+                targets.insert(position, Target(group[0], "course", None))
+    if not targets:
+        submission.error = (f"nothing the grader knows was found in {path.name}: no class or "
+                            f"function of the styles it grades ({', '.join(STYLES)}); name one "
+                            f"with FILE:Name to check any class with the layer protocol")
         submission.seconds = time.monotonic() - started
         return submission
     try:
@@ -304,21 +395,30 @@ def grade_submission(path, settings, *, names=None, label=None, forbidden_reads=
     except (OSError, ValueError) as error:
         submission.error = f"could not start a worker: {describe_error(error)}"
         return submission
-    grading = _Grading(worker, settings, submission)
+    grading = _Grading(worker, settings, submission, path if path.is_dir() else path.parent)
     try:
-        for name in wanted:
-            spec = spec_for(name) or generic_spec(settings.shape)
-            file = found.get(name)
-            if file is None:
-                submission.reports.append(LayerReport.failed(
-                    name, missing.get(name, f"{path.name} defines no class {name!r}"), spec.style))
+        for target in targets:
+            spec = generic_spec(settings.shape) if target.generic else spec_for(target.name, target.style)
+            if target.file is None:
+                groups = [g for g in (CONV_NAMES, POOL_NAMES) if target.name in g]
+                reason = (f"no class {' or '.join(groups[0])} found" if groups and not names
+                          else f"{path.name} defines no class {target.name!r}")
+                failed = LayerReport.failed(target.name, reason, target.style)
+                failed.course_label = spec.label if spec else target.name
+                submission.reports.append(failed)
+                continue
+            if target.style == "course_torch" and not _torch_available():
+                failed = LayerReport.failed(target.name, "the course's torch edition needs torch "
+                                            "at grading time; torch is not installed: not graded",
+                                            target.style)
+                submission.reports.append(failed)
                 continue
             try:
-                grading.load(file.relative_to(path) if path.is_dir() else file)
+                grading.load(target.file)
             except HomeworkRaised as error:
                 submission.error = str(error)
                 break
-            submission.reports.append(grading.grade_class(name, spec))
+            submission.reports.append(grading.grade_class(target.name, spec))
     except WorkerEnded as error:
         submission.error = error.reason
     finally:
@@ -329,6 +429,11 @@ def grade_submission(path, settings, *, names=None, label=None, forbidden_reads=
     if tripwire is not None:
         tripwire.check(submission.name)
     return submission
+
+
+def _torch_available():
+    import importlib.util
+    return importlib.util.find_spec("torch") is not None
 
 
 def grade_class(folder, settings, *, jobs=1, progress=None):

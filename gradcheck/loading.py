@@ -58,8 +58,11 @@ def _python2_hint(source):
     return ""
 
 
-def load_definitions(path):
-    """Execute only the definitions of the Python file ``path``; return them as a module."""
+def load_definitions(path, name=None):
+    """Execute only the definitions of the Python file ``path``; return them as a module.
+
+    ``name`` (e.g. "cs231n.layers") gives the module its dotted name, so that its relative
+    imports resolve, and registers it in ``sys.modules`` under that name."""
     path = Path(path)
     try:
         source = path.read_text(encoding="utf-8", errors="replace")
@@ -70,9 +73,13 @@ def load_definitions(path):
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise LoadError(f"{path.name} does not parse: {type(error).__name__}: {error}"
                         f"{_python2_hint(source)}") from None
-    module = types.ModuleType(path.stem)
+    module = types.ModuleType(name or path.stem)
     module.__file__ = str(path)
     module.__missing_imports__ = []
+    if name and "." in name:
+        module.__package__ = name.rpartition(".")[0]
+    if name:
+        sys.modules[name] = module
     folder = str(path.resolve().parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)  # so the file can import its sibling modules

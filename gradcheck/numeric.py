@@ -271,6 +271,10 @@ def gradient_names(num_params, param_names=None):
     return ["dLdx"] + [f"dLd{name}" for name in param_names]
 
 
+class _Mismatch(Exception):
+    """backprop returned the wrong number of gradients."""
+
+
 def _as_tuple(grads):
     if isinstance(grads, (tuple, list)):
         return tuple(grads)
@@ -420,12 +424,14 @@ def _run_checks(layer, x, params, report, rng, dtype, reference, s):
     # 2. backprop, once
     try:
         grads = _as_tuple(layer.backprop(x.copy(), V.copy()))
+        if len(grads) != 1 + len(params):
+            raise _Mismatch(f"backprop returned {len(grads)} gradient(s); expected "
+                            f"{1 + len(params)} (dLdx, then one per parameter of get_weights)")
     except Exception as error:  # noqa: BLE001
-        report.error = f"backprop raised {describe_error(error)}"
-        return report
-    if len(grads) != 1 + len(params):
-        report.error = (f"backprop returned {len(grads)} gradient(s); expected "
-                        f"{1 + len(params)} (dLdx, then one per parameter of get_weights)")
+        message = str(error) if isinstance(error, _Mismatch) else (
+            f"backprop raised {describe_error(error)}")
+        for row, _, _ in probes:
+            row.error, row.exact, row.kinked = message, [], []
         return report
     expected_grads = (_as_tuple(reference.backprop(x.copy(), V.copy()))
                       if reference is not None else None)

@@ -9,7 +9,7 @@ import numpy as np
 
 import nnlayers
 
-from .numeric import GradientResult, _as_tuple, relative_error
+from .numeric import GradientResult, _as_tuple, describe_error, relative_error
 
 __all__ = ["ReferenceError_", "conv2d_reference", "maxpool2d_reference", "tie_rule_row"]
 
@@ -84,7 +84,7 @@ def tie_rule_row(layer, reference, x, pool, stride, rng, counts):
         V = rng.standard_normal(np.asarray(reference.forward(x)).shape)
         got = np.asarray(_as_tuple(layer.backprop(x.copy(), V.copy()))[0], dtype=np.float64)
     except Exception as error:  # noqa: BLE001 - the homework's layer may raise anything
-        row.error = f"backprop raised {type(error).__name__}: {error}"
+        row.error = f"backprop raised {describe_error(error)}"
         return row
     if got.shape != x.shape:
         row.error = f"backprop's dLdx has shape {got.shape}, expected {x.shape}"

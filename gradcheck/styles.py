@@ -126,7 +126,206 @@ class CourseAdapter:
         return grads
 
 
-ADAPTERS = {"course": CourseAdapter}
+class TorchCourseAdapter(CourseAdapter):
+    """The course's torch edition: forward only, on torch tensors; gradients by autograd.
+
+    Parameters are the layer's tensors ``W`` and ``b``: the grader's values are written into
+    fresh leaf tensors (in the dtype the layer created them in) that require grad; the input
+    too; ``backward`` runs forward again and ``y.backward(dy)``.
+    """
+
+    def __init__(self, cls, args, kwargs):
+        import torch  # the torch edition needs torch at grading time
+        self.torch = torch
+        self.layer = cls(*args, **kwargs)
+        self.stateful = False
+
+    def _dtype(self):
+        W = getattr(self.layer, "W", None)
+        return W.dtype if isinstance(W, self.torch.Tensor) and W.is_floating_point() else self.torch.float64
+
+    def get_params(self):
+        return [plain_array(getattr(self.layer, n), n) for n in self.param_attributes
+                if isinstance(getattr(self.layer, n, None), self.torch.Tensor)]
+
+    def set_params(self, params):
+        for name, value in zip(self.param_attributes, params):
+            tensor = self.torch.tensor(np.asarray(value), dtype=self._dtype())
+            setattr(self.layer, name, tensor.requires_grad_(True))
+
+    def _leaves(self):
+        leaves = []
+        for name in self.param_attributes:
+            value = getattr(self.layer, name, None)
+            if isinstance(value, self.torch.Tensor):
+                value = value.detach().clone().requires_grad_(True)
+                setattr(self.layer, name, value)
+                leaves.append(value)
+        return leaves
+
+    def forward(self, x):
+        with self.torch.no_grad():
+            return self.layer.forward(self.torch.tensor(x, dtype=self._dtype()))
+
+    def backward(self, x, dy):
+        leaves = self._leaves()
+        inputs = self.torch.tensor(x, dtype=self._dtype(), requires_grad=True)
+        y = self.layer.forward(inputs)
+        y.backward(self.torch.tensor(dy, dtype=y.dtype))
+        grads = [inputs.grad] + [leaf.grad for leaf in leaves]
+        return [g if g is not None else self.torch.zeros_like(t)
+                for g, t in zip(grads, [inputs] + leaves)]
+
+
+def _find_owner(obj, names, depth=3):
+    """The object (``obj`` or one inside it, ``depth`` levels at most) holding arrays ``names``,
+    inner ``*_stride1`` layers first: MyTorch keeps W on ``conv2d_stride1``, sometimes deeper."""
+    if all(isinstance(getattr(obj, n, None), np.ndarray) for n in names):
+        return obj
+    if depth == 0 or not hasattr(obj, "__dict__"):
+        return None
+    inner = sorted(vars(obj).items(), key=lambda item: "stride1" not in item[0])
+    for _, value in inner:
+        if hasattr(value, "__dict__") and not isinstance(value, (type, np.ndarray)):
+            owner = _find_owner(value, names, depth - 1)
+            if owner is not None:
+                return owner
+    return None
+
+
+class StatefulAdapter:
+    """Layers that keep their input: ``forward(x)`` stores what ``backward(dout)`` needs, which
+    returns dx and leaves parameter gradients on the object (MyTorch: ``dLdW``/``dLdb``, on an
+    inner ``*_stride1`` layer for strided ones; deep-learning-from-scratch: ``dW``/``db``).
+
+    ``options``: ``params`` (attribute names, e.g. ["W", "b"] or ["gamma", "beta"]),
+    ``grads`` (candidate gradient names per parameter), ``labels`` (a loss layer's targets:
+    ``forward(x, labels)`` and ``backward(dout=1)``), ``method`` names.
+    """
+
+    def __init__(self, cls, args, kwargs, options=None):
+        options = options or {}
+        self.layer = cls(*args, **kwargs)
+        self.names = list(options.get("params", []))
+        self.grad_names = [list(g) for g in options.get("grads", [])]
+        self.labels = options.get("labels")
+        self.forward_name = options.get("forward", "forward")
+        self.backward_name = options.get("backward", "backward")
+
+    def _owner(self):
+        if not self.names:
+            return None
+        owner = _find_owner(self.layer, self.names)
+        if owner is None:
+            raise AttributeError(f"no {' and '.join(self.names)} arrays found on the layer (not "
+                                 f"implemented yet?)")
+        return owner
+
+    def get_params(self):
+        owner = self._owner()
+        return [plain_array(getattr(owner, n), n) for n in self.names] if owner else []
+
+    def set_params(self, params):
+        owner = self._owner()
+        for name, value in zip(self.names, params):
+            setattr(owner, name, np.array(value, dtype=np.float64))
+
+    def _call_forward(self, x):
+        method = getattr(self.layer, self.forward_name)
+        return method(x, np.array(self.labels)) if self.labels is not None else method(x)
+
+    def forward(self, x):
+        return self._call_forward(x)
+
+    def backward(self, x, dy):
+        self._call_forward(x)
+        method = getattr(self.layer, self.backward_name)
+        if self.labels is not None:           # a loss layer: backward(dout=1), scaled here
+            return [plain_array(method(), "backward") * float(np.asarray(dy))]
+        grads = [method(dy)]
+        owner = self._owner()
+        for name, candidates in zip(self.names, self.grad_names):
+            found = next((getattr(owner, c) for c in candidates if getattr(owner, c, None) is not None), None)
+            if found is None:
+                raise AttributeError(f"backward left no gradient for {name} (looked for "
+                                     f"{', '.join(candidates)})")
+            grads.append(found)
+        return grads
+
+
+class FunctionPairAdapter:
+    """CS231n's functions: ``out, cache = f_forward(x, *params, *extra)`` and
+    ``grads = f_backward(dout, cache)`` (dx, or (dx, dw, db)).  Loss functions
+    (``softmax_loss(x, y) -> (loss, dx)``) take the grader's labels and scale dx by dy."""
+
+    def __init__(self, module_lookup, names, options):
+        self.forward_fn = module_lookup(names["forward"])
+        self.backward_fn = module_lookup(names["backward"]) if names.get("backward") else None
+        self.extra = list(options.get("extra", []))
+        self.labels = options.get("labels")
+        self.params = [np.array(p, dtype=np.float64) for p in options.get("initial", [])]
+
+    def get_params(self):
+        return [p.copy() for p in self.params]
+
+    def set_params(self, params):
+        self.params = [np.array(p, dtype=np.float64) for p in params]
+
+    def _extra(self):
+        return [dict(e) if isinstance(e, dict) else e for e in self.extra]   # fresh dicts
+
+    def forward(self, x):
+        if self.labels is not None:
+            loss, _ = self.forward_fn(x, np.array(self.labels))
+            return loss
+        out, _ = self.forward_fn(x, *[p.copy() for p in self.params], *self._extra())
+        return out
+
+    def backward(self, x, dy):
+        if self.labels is not None:
+            _, dx = self.forward_fn(x, np.array(self.labels))
+            return [plain_array(dx, "the loss's dx") * float(np.asarray(dy))]
+        _, cache = self.forward_fn(x, *[p.copy() for p in self.params], *self._extra())
+        result = self.backward_fn(dy, cache)
+        return list(result) if isinstance(result, (tuple, list)) else [result]
+
+
+ADAPTERS = {"course": CourseAdapter, "course_torch": TorchCourseAdapter,
+            "mytorch": StatefulAdapter, "dlfs": StatefulAdapter}
+
+
+class LossCourseAdapter:
+    """The course's cross-entropy layer: ``forward(x, y)`` and ``backprop(x, y)``."""
+
+    def __init__(self, inner, labels):
+        self.inner, self.labels = inner, np.array(labels)
+
+    def get_params(self):
+        return []
+
+    def set_params(self, params):
+        pass
+
+    def forward(self, x):
+        return self.inner.layer.forward(x, self.labels.copy())
+
+    def backward(self, x, dy):
+        grad = plain_array(self.inner.backprop(x, self.labels.copy()), "backprop")
+        return [grad * float(np.asarray(dy))]
+
+
+def _materialise(attempt, initial):
+    """Replace ``{"$array": i}`` by the grader's i-th initial array and ``{"$fn": i}`` by an
+    init function that returns it (MyTorch's weight_init_fn / bias_init_fn)."""
+    def value(v):
+        if isinstance(v, dict) and "$array" in v:
+            return initial[v["$array"]].copy()
+        if isinstance(v, dict) and "$fn" in v:
+            chosen = initial[v["$fn"]]
+            return lambda *shape: chosen.copy()
+        return v
+    return {"args": [value(v) for v in attempt.get("args", [])],
+            "kwargs": {k: value(v) for k, v in attempt.get("kwargs", {}).items()}}
 
 
 def _first_binding(cls, attempts):
@@ -164,7 +363,10 @@ class Session:
         return getattr(self, f"_{op}")(header, arrays)
 
     def _load(self, header, arrays):
-        module = self.loading.load_definitions(header["path"])
+        for folder in reversed(header.get("paths", [])):
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+        module = self.loading.load_definitions(header["path"], header.get("module"))
         self.modules.append(module)
         names = sorted(name for name, value in vars(module).items()
                        if not name.startswith("__") and (isinstance(value, type) or callable(value)))
@@ -177,11 +379,22 @@ class Session:
         raise LookupError(f"no {name!r} in the submission")
 
     def _build(self, header, arrays):
-        cls = self._find(header["name"])
-        adapter_class = ADAPTERS[header["style"]]
-        args, kwargs = _first_binding(cls, header.get("attempts", [{}]))
+        initial = [arrays[f"a{i}"] for i in range(int(header.get("initial", 0)))]
+        options = dict(header.get("options", {}), initial=initial)
         np.random.seed(int(header.get("seed", 0)))
-        adapter = adapter_class(cls, args, kwargs)
+        if header["style"] == "cs231n":
+            adapter = FunctionPairAdapter(self._find, header["functions"], options)
+        else:
+            cls = self._find(header["name"])
+            attempts = [_materialise(a, initial) for a in header.get("attempts", [{}])]
+            args, kwargs = _first_binding(cls, attempts)
+            np.random.seed(int(header.get("seed", 0)))
+            if header["style"] in ("course", "course_torch"):
+                adapter = ADAPTERS[header["style"]](cls, args, kwargs)
+                if options.get("labels") is not None:
+                    adapter = LossCourseAdapter(adapter, options["labels"])
+            else:
+                adapter = ADAPTERS[header["style"]](cls, args, kwargs, options)
         self.layers[header["handle"]] = adapter
         params = adapter.get_params()
         return {"count": len(params)}, {f"p{i}": p for i, p in enumerate(params)}

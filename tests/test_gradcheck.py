@@ -152,7 +152,9 @@ def test_a_layer_that_raises_is_a_failed_report(rng):
             raise RuntimeError("not implemented yet")
 
     report = check_layer(Broken(), rng.normal(size=(3, 4)))
-    assert not report.passed and "backprop raised RuntimeError: not implemented yet" in report.error
+    assert not report.passed
+    assert report.results[0].status == "error"
+    assert "backprop raised RuntimeError: not implemented yet" in report.results[0].error
 
 
 def test_wrong_gradient_shape_is_reported(rng):
