@@ -390,8 +390,10 @@ def grade_submission(path, settings, *, names=None, label=None, style=None,
         submission.seconds = time.monotonic() - started
         return submission
     try:
+        preload = ["torch"] if any(t.style == "course_torch" for t in targets) and \
+            _torch_available() else []
         worker = Worker(path, timeout=settings.timeout, memory=settings.memory,
-                        forbidden_reads=forbidden_reads, extra_files=extra_files)
+                        forbidden_reads=forbidden_reads, extra_files=extra_files, preload=preload)
     except (OSError, ValueError) as error:
         submission.error = f"could not start a worker: {describe_error(error)}"
         return submission

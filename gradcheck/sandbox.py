@@ -172,10 +172,12 @@ class Worker:
     memory : address-space limit in bytes (None: no limit)
     forbidden_reads : folders the worker may not read (the class folder)
     extra_files : more files to copy beside a single-file submission (its sibling modules)
+    preload : modules the worker imports while still trusted (torch for the torch edition)
     """
 
     def __init__(self, submission, *, timeout=60.0, memory=4 << 30, forbidden_reads=(),
-                 extra_files=()):
+                 extra_files=(), preload=()):
+        self.preload = list(preload)
         self.timeout = float(timeout)
         self.memory = memory
         self.started = time.monotonic()
@@ -204,7 +206,7 @@ class Worker:
             "read_fd": to_worker_r, "write_fd": from_worker_w, "work_dir": str(self.folder),
             "memory": self.memory, "cpu": int(self.timeout) + 5,
             "forbidden_reads": [str(p) for p in forbidden_reads],
-            "paths": _kit_paths(),
+            "paths": _kit_paths(), "preload": self.preload,
         }
         folder = str(self.folder)
         env = {"PATH": "/usr/bin:/bin", "HOME": folder, "TMPDIR": folder, "MPLCONFIGDIR": folder,
