@@ -273,12 +273,16 @@ def _pair(forward, backward, kind, label, cases, initial=None, extra=None, input
                 {"forward": forward, "backward": backward}, inputs, ties)
 
 
+def _pool_hw(c):
+    return c["pool"] if isinstance(c["pool"], tuple) else (c["pool"], c["pool"])
+
+
 def _conv_param(c):
     return {"stride": c.get("stride", 1), "pad": c.get("padding", 0)}
 
 
 def _pool_param(c):
-    ph, pw = c["pool"] if isinstance(c["pool"], tuple) else (c["pool"], c["pool"])
+    ph, pw = _pool_hw(c)
     return {"pool_height": ph, "pool_width": pw, "stride": c["stride"]}
 
 
@@ -298,6 +302,8 @@ _CS231N_SPECS = {
         Case("course shapes", (3, 2, 8, 8), {"pool": 2, "stride": 2}, course=True),
         Case("(2, 2, 9, 7) input, overlapping 3x3 pools with stride 2", (2, 2, 9, 7),
              {"pool": 3, "stride": 2}, trials=4, probes="non-overlapping square windows"),
+        Case("(2, 2, 9, 8) input, 3x2 pools with stride 2", (2, 2, 9, 8),
+             {"pool": (3, 2), "stride": 2}, trials=4, probes="square pooling windows"),
     ), extra=_pool_param, inputs="tie_free", ties=Case("ties", (3, 2, 8, 8), {"pool": 2, "stride": 2})),
     "affine_forward": _pair("affine_forward", "affine_backward", "affine", "affine", (
         Case("course shapes", (2, 4, 5, 6), {"in": 120, "out": 3}, course=True),
@@ -338,8 +344,10 @@ _DLFS_SPECS = {
         Case("course shapes", (2, 3, 8, 8), {"pool": 2, "stride": 2}, course=True),
         Case("(2, 2, 9, 7) input, overlapping 3x3 pools with stride 2", (2, 2, 9, 7),
              {"pool": 3, "stride": 2}, trials=4, probes="non-overlapping windows"),
-    ), lambda c: [((c["pool"], c["pool"]), {"stride": c["stride"], "pad": 0}),
-                  ((c["pool"], c["pool"], c["stride"]), {})],
+        Case("(2, 2, 9, 8) input, 3x2 pools with stride 2", (2, 2, 9, 8),
+             {"pool": (3, 2), "stride": 2}, trials=4, probes="square pooling windows"),
+    ), lambda c: [(_pool_hw(c), {"stride": c["stride"], "pad": 0}),
+                  (_pool_hw(c) + (c["stride"],), {})],
         inputs="tie_free", ties=Case("ties", (2, 3, 8, 8), {"pool": 2, "stride": 2})),
     "Affine": Spec("affine", "Affine", ("Affine",), "dlfs", (
         Case("course shapes", (4, 6), {"in": 6, "out": 5}, course=True),
