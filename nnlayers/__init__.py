@@ -6,6 +6,7 @@ from .batchnorm import nn_batchnorm_layer
 from .conv1d import nn_conv1d_layer
 from .conv4d import conv4d, conv4d_grad_input, conv4d_grad_weight, conv_output_size
 from .convolution import nn_convolutional_layer
+from .dropout import nn_dropout_layer
 from .flatten import nn_flatten_layer
 from .global_pool import nn_global_pool_layer
 from .im2col import col2im, im2col
@@ -34,6 +35,7 @@ __all__ = [
     "nn_convolutional_layer",
     "nn_cross_entropy_loss",
     "nn_downsample_layer",
+    "nn_dropout_layer",
     "nn_flatten_layer",
     "nn_global_pool_layer",
     "nn_linear_layer",
