@@ -35,6 +35,7 @@ import numbers
 
 import numpy as np
 
+from ._modes import TrainingModes
 from ._params import add_in_place, replaced
 from ._validate import as_positive_int, layer_input, layer_upstream
 
@@ -44,7 +45,7 @@ __all__ = ["nn_batchnorm_layer", "CONVENTIONS"]
 CONVENTIONS = {"torch": (True, 1.0), "mytorch": (False, 1.0), "cs231n": (False, 0.0)}
 
 
-class nn_batchnorm_layer:
+class nn_batchnorm_layer(TrainingModes):
     """Per-channel batch normalisation with learnable ``gamma`` (ones) and ``beta`` (zeros)."""
 
     param_names = ("gamma", "beta")   # what get_weights returns, for reports such as gradcheck's
@@ -73,16 +74,6 @@ class nn_batchnorm_layer:
     def __repr__(self):
         return (f"nn_batchnorm_layer(num_channels={self.gamma.size}, eps={self.eps}, "
                 f"momentum={self.momentum}, convention={self.convention!r})")
-
-    def train(self):
-        """Use batch statistics and update the running estimates; returns the layer."""
-        self.training = True
-        return self
-
-    def eval(self):
-        """Use the running estimates; returns the layer."""
-        self.training = False
-        return self
 
     def get_weights(self):
         """``(gamma, beta)``, each (C,)."""

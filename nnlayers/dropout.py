@@ -29,12 +29,13 @@ import numbers
 import numpy as np
 
 from ._init import make_rng
+from ._modes import TrainingModes
 from ._validate import as_real_array, check_shape, layer_input, layer_upstream
 
 __all__ = ["nn_dropout_layer"]
 
 
-class nn_dropout_layer:
+class nn_dropout_layer(TrainingModes):
     """Inverted dropout: drop with probability ``p``, scale the kept values by 1 / (1 - p).
 
     Parameters
@@ -63,16 +64,6 @@ class nn_dropout_layer:
 
     def __repr__(self):
         return f"nn_dropout_layer(p={self.p}, channels={self.channels})"
-
-    def train(self):
-        """Drop and scale in forward; returns the layer."""
-        self.training = True
-        return self
-
-    def eval(self):
-        """Pass everything through unchanged; returns the layer."""
-        self.training = False
-        return self
 
     def fix_mask(self, mask):
         """Use ``mask`` (0/1 or bool, the mask shape) in every training forward; None draws again.
