@@ -19,6 +19,7 @@ from .optim import nn_adam_optimizer, nn_sgd_optimizer
 from .resample import nn_downsample_layer, nn_upsample_layer
 from .softmax import nn_softmax_layer
 from .transposed_conv import nn_transposed_conv_layer
+from .transposed_conv1d import nn_transposed_conv1d_layer
 
 __all__ = [
     "TrainStep",
@@ -49,6 +50,7 @@ __all__ = [
     "nn_sigmoid_layer",
     "nn_softmax_layer",
     "nn_tanh_layer",
+    "nn_transposed_conv1d_layer",
     "nn_transposed_conv_layer",
     "nn_upsample_layer",
     "set_memory_limit",
