@@ -17,6 +17,7 @@ from .meanpool import nn_meanpool_layer
 from .model import TrainStep, nn_sequential_model
 from .optim import nn_adam_optimizer, nn_sgd_optimizer
 from .resample import nn_downsample_layer, nn_upsample_layer
+from .residual import nn_residual_block
 from .softmax import nn_softmax_layer
 from .transposed_conv import nn_transposed_conv_layer
 from .transposed_conv1d import nn_transposed_conv1d_layer
@@ -45,6 +46,7 @@ __all__ = [
     "nn_meanpool_layer",
     "nn_adam_optimizer",
     "nn_relu_layer",
+    "nn_residual_block",
     "nn_sequential_model",
     "nn_sgd_optimizer",
     "nn_sigmoid_layer",
