@@ -20,7 +20,9 @@ by residual blocks) carries no mask, and a mask drawn afresh at backprop would g
 gradient of another function than the forward that produced the loss.  So a forward and
 its backprop must not be interleaved with another training forward of the same layer.
 ``fix_mask(mask)`` makes every training forward use a given mask instead of drawing one:
-for gradient checks, and to reproduce another implementation's draw.  ``replay(x)`` is
+for gradient checks, and to reproduce another implementation's draw, e.g. HW2P1's Dropout2d
+``fix_mask(np.random.binomial(1, 1 - p, size=(N, C, 1, 1)))`` or CS231n's dropout (whose ``p``
+is the keep probability q) ``fix_mask(np.random.rand(*x.shape) < q)`` with p = 1 - q here.  ``replay(x)`` is
 forward with the current mask and no new draw (what a residual block's backprop recomputes).
 """
 

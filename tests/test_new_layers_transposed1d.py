@@ -1,6 +1,8 @@
 """The 1-D transposed convolution: torch's conv_transpose1d, a naive scatter loop, HW2P1's
 upsample-then-convolve recipe, and one test per raise."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -62,6 +64,30 @@ def test_hw2p1_upsample_then_convolve_is_this_layer(rng):
     layer = nl.nn_transposed_conv1d_layer(K, 2, 5, stride=k_up, padding=K - 1)
     layer.set_weights(W_mt.transpose(1, 0, 2)[:, :, ::-1], b.reshape(1, 5, 1))
     assert relative_error(layer.forward(x), expected) < 1e-14
+
+
+COURSES = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "courses"
+
+
+@pytest.mark.skipif(not (COURSES / "hw2p1").is_dir(), reason="no ../shared/reference-data")
+@pytest.mark.parametrize("index, seed", [(0, 11485), (1, 11685), (2, 11785)])
+def test_hw2p1_convtranspose1d_references(index, seed):
+    """The HW2P1 grader's ConvTranspose1d test (its seeds and draw order; its weight init
+    re-seeds with 11785), with the layer translated as the module docstring says."""
+    np.random.seed(seed)
+    in_c, out_c = np.random.randint(5, 15), np.random.randint(5, 15)
+    batch, width = np.random.randint(1, 4), np.random.randint(20, 300)
+    kernel, factor = np.random.randint(1, 10), np.random.randint(1, 10)
+    x = np.random.randn(batch, in_c, width)
+    np.random.seed(11785)
+    W_mt = np.random.normal(0, 1.0, (out_c, in_c, kernel))
+    layer = nl.nn_transposed_conv1d_layer(kernel, in_c, out_c, stride=factor, padding=kernel - 1)
+    layer.set_weights(W_mt.transpose(1, 0, 2)[:, :, ::-1], np.zeros(out_c))
+    y = layer.forward(x)
+    delta = np.random.randn(*y.shape)
+    with np.load(COURSES / "hw2p1" / "convTranspose_1d_res.npz", allow_pickle=False) as ref:
+        assert relative_error(y, ref[f"forward_{index}"]) < 1e-12
+        assert relative_error(layer.backprop(x, delta)[0], ref[f"backward_{index}"]) < 1e-12
 
 
 def test_float32_stays_float32_and_repr(rng):
