@@ -156,3 +156,24 @@ def test_dropout_errors(case):
     call, error, pattern = ERRORS[case]
     with pytest.raises(error, match=pattern):
         call()
+
+
+def test_dropout_in_a_sequential_model_trains_on_its_mask_and_predicts_without_it(rng):
+    def build(dropout):
+        return nl.nn_sequential_model([nl.nn_linear_layer(6, 8, rng=0), nl.nn_relu_layer(), dropout,
+                                       nl.nn_linear_layer(8, 3, rng=1)], nl.nn_cross_entropy_loss())
+    x, labels = rng.normal(size=(5, 6)), rng.integers(0, 3, 5)
+    drop = nl.nn_dropout_layer(0.5, rng=2)
+    model = build(drop)
+    step = model.train_step(x, labels)
+    twin = build(nl.nn_dropout_layer(0.5).fix_mask(drop.mask))
+    twin_step = twin.train_step(x, labels)
+    assert step.loss == twin_step.loss
+    for a, b in zip(step.grads, twin_step.grads):
+        for g, h in zip(a, b):
+            np.testing.assert_array_equal(g, h)
+    model.eval()
+    assert not drop.training
+    no_dropout = nl.nn_sequential_model([model.layers[0], model.layers[1], model.layers[3]],
+                                        nl.nn_cross_entropy_loss())
+    np.testing.assert_array_equal(model.predict_logits(x), no_dropout.predict_logits(x))
