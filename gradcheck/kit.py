@@ -80,6 +80,19 @@ KIT_CASES = [
     ("cross-entropy", _cross_entropy, _normal((6, 7))),
     ("batchnorm 4-D", lambda s: nl.nn_batchnorm_layer(3), _normal((4, 3, 5, 6))),
     ("batchnorm 2-D", lambda s: nl.nn_batchnorm_layer(5), _normal((8, 5))),
+    ("transposed 1-D", lambda s: nl.nn_transposed_conv1d_layer(3, 3, 4, stride=2, padding=1,
+                                                                   rng=s), _normal((2, 3, 7))),
+    ("dropout (mask)", lambda s: nl.nn_dropout_layer(0.3).fix_mask(
+        np.arange(120).reshape(2, 3, 5, 4) % 3 > 0), _normal((2, 3, 5, 4))),
+    ("dropout2d(mask)", lambda s: nl.nn_dropout_layer(0.5, channels=True).fix_mask(
+        np.arange(6).reshape(2, 3, 1, 1) % 2), _normal((2, 3, 5, 4))),
+    ("cross-entr soft", lambda s: LossAsLayer(nl.nn_cross_entropy_loss(), np.random.default_rng(
+        s).dirichlet(np.ones(7), 6)), _normal((6, 7))),
+    ("residual block", lambda s: nl.nn_residual_block(
+        [nl.nn_convolutional_layer(3, 3, 7, 3, 4, stride=2, padding=1, rng=s),
+         nl.nn_tanh_layer(), nl.nn_batchnorm_layer(4),
+         nl.nn_convolutional_layer(3, 3, 4, 4, 4, padding=1, rng=s + 1)],
+        [nl.nn_convolutional_layer(1, 1, 7, 3, 4, stride=2, rng=s + 2)]), _normal((2, 3, 7, 7))),
 ]
 
 

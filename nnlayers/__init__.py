@@ -6,6 +6,7 @@ from .batchnorm import nn_batchnorm_layer
 from .conv1d import nn_conv1d_layer
 from .conv4d import conv4d, conv4d_grad_input, conv4d_grad_weight, conv_output_size
 from .convolution import nn_convolutional_layer
+from .dropout import nn_dropout_layer
 from .flatten import nn_flatten_layer
 from .global_pool import nn_global_pool_layer
 from .im2col import col2im, im2col
@@ -16,8 +17,10 @@ from .meanpool import nn_meanpool_layer
 from .model import TrainStep, nn_sequential_model
 from .optim import nn_adam_optimizer, nn_sgd_optimizer
 from .resample import nn_downsample_layer, nn_upsample_layer
+from .residual import nn_residual_block
 from .softmax import nn_softmax_layer
 from .transposed_conv import nn_transposed_conv_layer
+from .transposed_conv1d import nn_transposed_conv1d_layer
 
 __all__ = [
     "TrainStep",
@@ -34,6 +37,7 @@ __all__ = [
     "nn_convolutional_layer",
     "nn_cross_entropy_loss",
     "nn_downsample_layer",
+    "nn_dropout_layer",
     "nn_flatten_layer",
     "nn_global_pool_layer",
     "nn_linear_layer",
@@ -42,11 +46,13 @@ __all__ = [
     "nn_meanpool_layer",
     "nn_adam_optimizer",
     "nn_relu_layer",
+    "nn_residual_block",
     "nn_sequential_model",
     "nn_sgd_optimizer",
     "nn_sigmoid_layer",
     "nn_softmax_layer",
     "nn_tanh_layer",
+    "nn_transposed_conv1d_layer",
     "nn_transposed_conv_layer",
     "nn_upsample_layer",
     "set_memory_limit",

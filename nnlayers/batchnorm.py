@@ -8,33 +8,50 @@ Shapes:
 Training mode (the default, ``train()``):
     xhat = (x - mean) / sqrt(var + eps)   with the batch's mean and biased variance
     y    = gamma * xhat + beta
-    and each forward updates the running estimates as torch does:
+    and each forward updates the running estimates:
         running_mean = (1 - momentum) * running_mean + momentum * mean
-        running_var  = (1 - momentum) * running_var  + momentum * var * m / (m - 1)
-    (unbiased variance, m values per channel).  backprop recomputes the batch statistics
-    from x, so it does not depend on what forward was called with before.
+        running_var  = (1 - momentum) * running_var  + momentum * var'
+    backprop recomputes the batch statistics from x, so it does not depend on what forward
+    was called with before.
 Evaluation mode (``eval()``): the running estimates replace the batch statistics.
 
-backprop returns ``(dLdx, dLdgamma, dLdbeta)`` in both modes.
+The running-variance convention (``convention=``) says what ``var'`` is and where the
+running variance starts; the outputs and gradients in training mode are the same in all:
+
+    convention   var'                               running_var starts at   used by
+    "torch"      var * m / (m - 1)   (unbiased)     1                       torch.nn.BatchNorm*d (default)
+    "mytorch"    var                 (biased)       1                       CMU 11-785 MyTorch BatchNorm1d/2d
+    "cs231n"     var                 (biased)       0                       CS231n batchnorm_forward
+
+(m values per channel; running_mean starts at 0 in all three.)  The courses write the update
+as ``running = alpha * running + (1 - alpha) * batch``: their ``alpha`` (MyTorch's, 0.9) or
+``momentum`` (CS231n's, 0.9) is ``1 - momentum`` here.  MyTorch also uses ``eps = 1e-8``.
+
+backprop returns ``(dLdx, dLdgamma, dLdbeta)`` in both modes.  ``replay(x)`` is forward
+without updating the running estimates (what a residual block's backprop recomputes).
 """
 
 import numbers
 
 import numpy as np
 
+from ._modes import TrainingModes
 from ._params import add_in_place, replaced
 from ._validate import as_positive_int, layer_input, layer_upstream
 
-__all__ = ["nn_batchnorm_layer"]
+__all__ = ["nn_batchnorm_layer", "CONVENTIONS"]
+
+# convention -> (running_var uses the unbiased batch variance, running_var's starting value)
+CONVENTIONS = {"torch": (True, 1.0), "mytorch": (False, 1.0), "cs231n": (False, 0.0)}
 
 
-class nn_batchnorm_layer:
+class nn_batchnorm_layer(TrainingModes):
     """Per-channel batch normalisation with learnable ``gamma`` (ones) and ``beta`` (zeros)."""
 
     param_names = ("gamma", "beta")   # what get_weights returns, for reports such as gradcheck's
     buffer_names = ("running_mean", "running_var")   # state that a saved model keeps too
 
-    def __init__(self, num_channels, eps=1e-5, momentum=0.1):
+    def __init__(self, num_channels, eps=1e-5, momentum=0.1, *, convention="torch"):
         where = "nn_batchnorm_layer"
         c = as_positive_int(where, "num_channels", num_channels)
         for name, value, low, high in (("eps", eps, 0, np.inf), ("momentum", momentum, 0, 1)):
@@ -43,24 +60,20 @@ class nn_batchnorm_layer:
             if not (low < value <= high if name == "eps" else low <= value <= high):
                 bounds = "> 0" if name == "eps" else "in [0, 1]"
                 raise ValueError(f"{where}: {name} must be {bounds}, got {value}")
-        self.eps, self.momentum = float(eps), float(momentum)
+        if not isinstance(convention, str):
+            raise TypeError(f"{where}: convention must be a string, got {convention!r}")
+        if convention not in CONVENTIONS:
+            raise ValueError(f"{where}: convention must be one of {sorted(CONVENTIONS)}, "
+                             f"got {convention!r}")
+        self.eps, self.momentum, self.convention = float(eps), float(momentum), convention
         self.gamma, self.beta = np.ones(c), np.zeros(c)
-        self.running_mean, self.running_var = np.zeros(c), np.ones(c)
+        self.running_mean = np.zeros(c)
+        self.running_var = np.full(c, CONVENTIONS[convention][1])
         self.training = True
 
     def __repr__(self):
         return (f"nn_batchnorm_layer(num_channels={self.gamma.size}, eps={self.eps}, "
-                f"momentum={self.momentum})")
-
-    def train(self):
-        """Use batch statistics and update the running estimates; returns the layer."""
-        self.training = True
-        return self
-
-    def eval(self):
-        """Use the running estimates; returns the layer."""
-        self.training = False
-        return self
+                f"momentum={self.momentum}, convention={self.convention!r})")
 
     def get_weights(self):
         """``(gamma, beta)``, each (C,)."""
@@ -97,13 +110,22 @@ class nn_batchnorm_layer:
         return self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
 
     def forward(self, x):
-        """x (N, C[, H, W]) -> y of the same shape."""
+        """x (N, C[, H, W]) -> y of the same shape; in training mode, updates the running estimates."""
         x, axes, shape, m = self._prepare("nn_batchnorm_layer.forward", x)
         mean, var = self._statistics(x, axes)
         if self.training:
             k = self.momentum
+            unbiased = CONVENTIONS[self.convention][0]
             self.running_mean = (1 - k) * self.running_mean + k * mean
-            self.running_var = (1 - k) * self.running_var + k * var * (m / (m - 1))
+            self.running_var = (1 - k) * self.running_var + k * var * (m / (m - 1) if unbiased else 1)
+        return self._normalise(x, mean, var, shape)
+
+    def replay(self, x):
+        """forward(x) without updating the running estimates: x (N, C[, H, W]) -> y like x."""
+        x, axes, shape, _ = self._prepare("nn_batchnorm_layer.replay", x)
+        return self._normalise(x, *self._statistics(x, axes), shape)
+
+    def _normalise(self, x, mean, var, shape):
         xhat = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + self.eps)
         return self.gamma.astype(x.dtype).reshape(shape) * xhat + self.beta.astype(x.dtype).reshape(shape)
 

@@ -1,10 +1,16 @@
-"""The softmax cross-entropy loss for integer class labels.
+"""The softmax cross-entropy loss, for integer class labels or for target distributions.
 
-    forward(logits (N, K), labels (N,)) -> L = -mean_n log softmax(logits)[n, labels[n]]
-    backprop(logits, labels)            -> dL/dlogits = (softmax(logits) - onehot(labels)) / N
+    labels (N,)   integer class indices in 0..K-1:
+        forward  -> L = -mean_n log softmax(logits)[n, labels[n]]
+        backprop -> dL/dlogits = (softmax(logits) - onehot(labels)) / N
+    labels (N, K) targets, one-hot or soft (each row >= 0 and summing to 1):
+        forward  -> L = -mean_n sum_k targets[n, k] * log softmax(logits)[n, k]
+        backprop -> dL/dlogits = (softmax(logits) - targets) / N
 
-Computed through a stable log-softmax, so logits of 1e4 give finite losses and gradients.
-A loss ends the network: its backprop takes no upstream gradient (it is dL/dL = 1).
+The two agree when the targets are one-hot; the second is torch's ``cross_entropy`` with
+class probabilities.  Computed through a stable log-softmax, so logits of 1e4 give finite
+losses and gradients.  A loss ends the network: its backprop takes no upstream gradient
+(it is dL/dL = 1).
 """
 
 import numpy as np
@@ -15,8 +21,41 @@ from .softmax import log_softmax, softmax
 __all__ = ["nn_cross_entropy_loss"]
 
 
+def _class_indices(where, labels, k):
+    """(N,) labels as intp indices, each in 0..k-1."""
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{where}: labels must be integers (class indices), got dtype "
+                        f"{labels.dtype}")
+    bad = (labels < 0) | (labels >= k)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{where}: labels[{i}] = {labels[i]} is out of range; logits has "
+                         f"{k} classes, so labels must be in 0..{k - 1}")
+    return labels.astype(np.intp)
+
+
+def _target_rows(where, targets, dtype):
+    """(N, K) targets checked to be distributions (>= 0, rows summing to 1), in ``dtype``."""
+    targets = targets.astype(float_dtype(targets.dtype), copy=False)
+    bad = ~(targets >= 0)                                       # also NaN
+    if bad.any():
+        i, j = np.unravel_index(np.argmax(bad), targets.shape)
+        raise ValueError(f"{where}: labels[{i}, {j}] = {targets[i, j]} is not a probability; "
+                         f"targets (N, K) must be >= 0 with rows summing to 1")
+    sums = targets.sum(axis=1)
+    off = ~(np.abs(sums - 1) <= np.sqrt(np.finfo(targets.dtype).eps))   # also inf
+    if off.any():
+        i = int(np.argmax(off))
+        raise ValueError(f"{where}: row {i} of labels sums to {sums[i]}; targets (N, K) must "
+                         f"be one-hot or soft, each row summing to 1")
+    return targets.astype(dtype, copy=False)
+
+
 class nn_cross_entropy_loss:
-    """Mean softmax cross-entropy of (N, K) logits against integer labels in 0..K-1."""
+    """Mean softmax cross-entropy of (N, K) logits against labels (N,) or targets (N, K)."""
+
+    param_names = ()
+    buffer_names = ()
 
     def __repr__(self):
         return "nn_cross_entropy_loss()"
@@ -25,32 +64,32 @@ class nn_cross_entropy_loss:
     def _inputs(where, logits, labels):
         logits = as_real_array(where, "logits", logits, ndim=2)
         logits = logits.astype(float_dtype(logits.dtype), copy=False)
-        labels = as_real_array(where, "labels", labels, ndim=1)
-        if labels.dtype.kind not in "iu":
-            raise TypeError(f"{where}: labels must be integers (class indices), got dtype "
-                            f"{labels.dtype}")
+        labels = as_real_array(where, "labels", labels, ndim=(1, 2))
         n, k = logits.shape
-        if labels.shape != (n,):
-            raise ValueError(f"{where}: labels must have shape ({n},), one per row of logits, "
+        wanted = (n,) if labels.ndim == 1 else (n, k)
+        if labels.shape != wanted:
+            what = "one per row of logits" if labels.ndim == 1 else "the shape of logits"
+            raise ValueError(f"{where}: labels must have shape {wanted}, {what}, "
                              f"got {labels.shape}")
         if n == 0:
             raise ValueError(f"{where}: logits has no rows (shape {logits.shape})")
-        bad = (labels < 0) | (labels >= k)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(f"{where}: labels[{i}] = {labels[i]} is out of range; logits has "
-                             f"{k} classes, so labels must be in 0..{k - 1}")
-        return logits, labels.astype(np.intp)
+        if labels.ndim == 1:
+            return logits, _class_indices(where, labels, k)
+        return logits, _target_rows(where, labels, logits.dtype)
 
     def forward(self, logits, labels):
-        """The mean loss over the batch, a scalar of the logits' float dtype."""
+        """logits (N, K), labels (N,) or (N, K) -> the mean loss, a scalar of the logits' float dtype."""
         logits, labels = self._inputs("nn_cross_entropy_loss.forward", logits, labels)
-        picked = log_softmax(logits)[np.arange(len(labels)), labels]
-        return -picked.mean()
+        if labels.ndim == 1:
+            return -log_softmax(logits)[np.arange(len(labels)), labels].mean()
+        return -(labels * log_softmax(logits)).sum(axis=1).mean()
 
     def backprop(self, logits, labels):
-        """dL/dlogits (N, K) = (softmax(logits) - onehot(labels)) / N."""
+        """dL/dlogits (N, K) = (softmax(logits) - onehot(labels) or targets) / N."""
         logits, labels = self._inputs("nn_cross_entropy_loss.backprop", logits, labels)
         grad = softmax(logits)
-        grad[np.arange(len(labels)), labels] -= 1
+        if labels.ndim == 1:
+            grad[np.arange(len(labels)), labels] -= 1
+        else:
+            grad -= labels
         return grad / len(labels)

@@ -35,6 +35,15 @@ def _params(layer):
     return tuple(layer.get_weights()) if hasattr(layer, "get_weights") else ()
 
 
+def _buffer_holder(layer, name):
+    """The object holding buffer ``name`` and the attribute's name: ``running_var``, or a
+    dotted path into a container layer, ``body.1.running_var`` (``layer.body[1]``)."""
+    *path, attribute = name.split(".")
+    for part in path:
+        layer = layer[int(part)] if part.isdigit() else getattr(layer, part)
+    return layer, attribute
+
+
 class nn_sequential_model:
     """Layers applied in order, then a loss (``forward(logits, labels)``/``backprop``)."""
 
@@ -132,7 +141,7 @@ class nn_sequential_model:
             for j, p in enumerate(_params(layer)):
                 arrays[f"layer{i}/param{j}"] = p
             for name in getattr(layer, "buffer_names", ()):
-                arrays[f"layer{i}/{name}"] = getattr(layer, name)
+                arrays[f"layer{i}/{name}"] = getattr(*_buffer_holder(layer, name))
         with open(path, "wb") as f:
             np.savez(f, **arrays)
 
@@ -156,4 +165,4 @@ class nn_sequential_model:
                 if params:
                     layer.set_weights(*(data[f"layer{i}/param{j}"] for j in range(len(params))))
                 for name in getattr(layer, "buffer_names", ()):
-                    setattr(layer, name, np.array(data[f"layer{i}/{name}"]))
+                    setattr(*_buffer_holder(layer, name), np.array(data[f"layer{i}/{name}"]))

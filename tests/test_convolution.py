@@ -214,8 +214,8 @@ def test_set_weights_raises_W_wrong_shape(layer):
 
 def test_set_weights_raises_b_wrong_shape(layer):
     with pytest.raises(ValueError, match=r"nn_convolutional_layer.set_weights: b must have shape "
-                                         r"\(1, 16, 1, 1\) \(one bias per filter\), got \(16,\)"):
-        layer.set_weights(np.zeros((16, 4, 3, 3)), np.zeros(16))
+                                         r"\(1, 16, 1, 1\) \(one bias per filter\), got \(15,\)"):
+        layer.set_weights(np.zeros((16, 4, 3, 3)), np.zeros(15))   # (16,) is accepted
 
 
 def test_set_weights_raises_W_not_numeric(layer):

@@ -60,7 +60,7 @@ CASES = {
                     r"nn_conv1d_layer.backprop: dLdy must have shape \(1, 4, 7\) \(the shape of forward\(x\)\), got \(1, 4, 9\)"),
     "conv1d set W": (lambda: conv1d().set_weights(Z((4, 2)), Z((1, 4, 1))), ValueError,
                      r"nn_conv1d_layer.set_weights: W must have shape \(4, 2, 3\)"),
-    "conv1d set b": (lambda: conv1d().set_weights(Z((4, 2, 3)), Z(4)), ValueError,
+    "conv1d set b": (lambda: conv1d().set_weights(Z((4, 2, 3)), Z(5)), ValueError,
                      r"nn_conv1d_layer.set_weights: b must have shape \(1, 4, 1\)"),
     "conv1d update": (lambda: conv1d().update_weights(Z((4, 2, 3)), Z((1, 4))), ValueError,
                       r"nn_conv1d_layer.update_weights: db must have shape \(1, 4, 1\)"),

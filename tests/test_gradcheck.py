@@ -365,10 +365,11 @@ def test_cli_checks_every_layer_of_the_kit_and_lists_them(capsys):
     checked = capsys.readouterr().out
     layer_classes = [name for name in nnlayers.__all__ if name.endswith(("_layer", "_loss"))
                      and name != "nn_max_pooling_layer"]   # the course's name for nn_maxpool_layer
-    assert len(layer_classes) == 16
+    assert len(layer_classes) == 18
     for keyword in ("conv layer", "maxpool layer", "conv1d", "transposed conv", "upsample",
                     "downsample", "meanpool", "global max", "global mean", "flatten", "linear",
-                    "relu", "tanh", "sigmoid", "softmax", "cross-entropy", "batchnorm"):
+                    "relu", "tanh", "sigmoid", "softmax", "cross-entropy", "batchnorm",
+                    "transposed 1-D", "dropout", "residual block"):
         assert keyword in listed and keyword in checked
 
 

@@ -1,0 +1,201 @@
+"""A residual block: the sum of two branches of layers applied to the same input.
+
+    y = body(x) + shortcut(x)        body, shortcut: lists of layers applied in order;
+                                     shortcut=None (or []) is the identity
+
+Shapes: x is whatever the first layer of each branch takes; both branches must give the
+same shape, which is y's.  For HW2P1's ResBlock (see ``examples/resblock_hw2p1.py``):
+    body     = [conv k s p, batch norm, ReLU, conv 1x1, batch norm]
+    shortcut = [conv k s p, batch norm]     (None when the shapes already agree)
+followed by a ReLU after the block.
+
+The block has the layer protocol, so it goes into ``nn_sequential_model`` like any layer:
+- ``get_weights()`` is every parameter of the inner layers in a stable order: the body's
+  layers first, then the shortcut's, each layer's parameters in its own ``get_weights()``
+  order; ``param_names`` says which is which (``"body.0.W"``, ``"shortcut.1.gamma"``, ...).
+  ``set_weights`` / ``update_weights`` take them in that order; ``backprop(x, dLdy)`` returns
+  ``(dLdx, *gradients)`` in that order, or dLdx alone when no inner layer has parameters.
+- ``buffer_names`` names the inner layers' buffers the same way (``"body.1.running_mean"``),
+  so a saved model keeps batch-norm statistics inside blocks too.
+- ``train()`` / ``eval()`` reach every inner layer.
+
+backprop recomputes the inner activations from x (the block keeps nothing between calls),
+with each inner layer's ``replay`` where it has one: batch norm then does not update its
+running statistics a second time, and dropout reuses the mask of its forward.  The cost is
+one more forward pass of both branches.  A layer object should appear once in a block.
+"""
+
+from ._validate import layer_input, layer_upstream
+
+__all__ = ["nn_residual_block"]
+
+
+def _layer_list(where, name, layers):
+    """``layers`` (a list or tuple of layer objects) as a new list, each checked."""
+    if not isinstance(layers, (list, tuple)):
+        raise TypeError(f"{where}: {name} must be a list of layers, got "
+                        f"{type(layers).__name__}")
+    for i, layer in enumerate(layers):
+        if isinstance(layer, type):
+            raise TypeError(f"{where}: {name}[{i}] is the class {layer.__name__}, not a layer; "
+                            f"create one, e.g. {layer.__name__}(...)")
+        if not (callable(getattr(layer, "forward", None))
+                and callable(getattr(layer, "backprop", None))):
+            raise TypeError(f"{where}: {name}[{i}] ({type(layer).__name__}) has no "
+                            f"forward/backprop methods")
+    return list(layers)
+
+
+def _params(layer):
+    return tuple(layer.get_weights()) if hasattr(layer, "get_weights") else ()
+
+
+def _param_names(layer):
+    """The layer's ``param_names``, else W, b, param2, ... as gradcheck names them."""
+    names = tuple(getattr(layer, "param_names", ()))
+    count = len(_params(layer))
+    if len(names) == count:
+        return names
+    return (("W", "b") + tuple(f"param{i}" for i in range(2, count)))[:count]
+
+
+def _run(layers, x, method):
+    """The input of every layer, then the last output: [x, h1, ..., y]."""
+    values = [x]
+    for layer in layers:
+        values.append(getattr(layer, method, layer.forward)(values[-1]))
+    return values
+
+
+def _backprop_through(layers, inputs, upstream):
+    """dL/d(branch input) and the branch's parameter gradients, in get_weights order."""
+    grads = []
+    for layer, layer_in in zip(reversed(layers), reversed(inputs[:-1])):
+        result = layer.backprop(layer_in, upstream)
+        if isinstance(result, (tuple, list)):
+            upstream, grads = result[0], list(result[1:]) + grads
+        else:
+            upstream = result
+    return upstream, grads
+
+
+class nn_residual_block:
+    """``y = body(x) + shortcut(x)``; the shortcut is the identity by default.
+
+    Parameters
+    ----------
+    body : list of layers          applied in order, at least one
+    shortcut : list of layers or None    None or [] for the identity
+    """
+
+    def __init__(self, body, shortcut=None):
+        where = "nn_residual_block"
+        self.body = _layer_list(where, "body", body)
+        if not self.body:
+            raise ValueError(f"{where}: body must hold at least one layer")
+        self.shortcut = [] if shortcut is None else _layer_list(where, "shortcut", shortcut)
+
+    def __repr__(self):
+        body = ", ".join(repr(layer) for layer in self.body)
+        shortcut = (f"[{', '.join(repr(layer) for layer in self.shortcut)}]" if self.shortcut
+                    else "None")
+        return f"nn_residual_block(body=[{body}], shortcut={shortcut})"
+
+    # -- inner layers ---------------------------------------------------------------------
+    def _inner(self):
+        """(label, layer) for every inner layer, body first: ("body.0", conv), ..."""
+        return ([(f"body.{i}", layer) for i, layer in enumerate(self.body)]
+                + [(f"shortcut.{i}", layer) for i, layer in enumerate(self.shortcut)])
+
+    @property
+    def param_names(self):
+        """The names of get_weights()'s arrays: ("body.0.W", "body.0.b", ...)."""
+        return tuple(f"{label}.{name}" for label, layer in self._inner()
+                     for name in _param_names(layer))
+
+    @property
+    def buffer_names(self):
+        """The inner layers' buffers: ("body.1.running_mean", ...)."""
+        return tuple(f"{label}.{name}" for label, layer in self._inner()
+                     for name in getattr(layer, "buffer_names", ()))
+
+    def train(self):
+        """Training mode for every inner layer that has one; returns the block."""
+        for _, layer in self._inner():
+            if hasattr(layer, "train"):
+                layer.train()
+        return self
+
+    def eval(self):
+        """Evaluation mode for every inner layer that has one; returns the block."""
+        for _, layer in self._inner():
+            if hasattr(layer, "eval"):
+                layer.eval()
+        return self
+
+    # -- parameters -----------------------------------------------------------------------
+    def get_weights(self):
+        """Every inner parameter, body first, each layer in its get_weights() order."""
+        return tuple(p for _, layer in self._inner() for p in _params(layer))
+
+    def _split(self, where, arrays, what):
+        """``arrays`` cut into one tuple per inner layer with parameters."""
+        names = self.param_names
+        if len(arrays) != len(names):
+            raise ValueError(f"{where}: got {len(arrays)} {what}, the block has {len(names)} "
+                             f"parameters ({', '.join(names) or 'none'})")
+        chunks, start = [], 0
+        for _, layer in self._inner():
+            count = len(_params(layer))
+            if count:
+                chunks.append((layer, arrays[start:start + count]))
+                start += count
+        return chunks
+
+    def set_weights(self, *params):
+        """Replace every inner parameter, in get_weights() order; all or none change."""
+        chunks = self._split("nn_residual_block.set_weights", params, "arrays")
+        before = [(layer, _params(layer)) for layer, _ in chunks]
+        try:
+            for layer, values in chunks:
+                layer.set_weights(*values)
+        except (TypeError, ValueError):
+            for layer, values in before:   # the inner layers keep copies: put the old ones back
+                layer.set_weights(*values)
+            raise
+
+    def update_weights(self, *deltas):
+        """``param += delta`` for every inner parameter, in get_weights() order."""
+        for layer, values in self._split("nn_residual_block.update_weights", deltas, "deltas"):
+            layer.update_weights(*values)
+
+    # -- computation ----------------------------------------------------------------------
+    def _branches(self, where, x, method):
+        """x checked, the activations of both branches, and the output shape."""
+        x = layer_input(where, x, None)
+        body, shortcut = _run(self.body, x, method), _run(self.shortcut, x, method)
+        if body[-1].shape != shortcut[-1].shape:
+            raise ValueError(f"{where}: the body gives shape {body[-1].shape} and the shortcut "
+                             f"{shortcut[-1].shape}; they must match to be added "
+                             f"(x.shape = {x.shape})")
+        return x, body, shortcut
+
+    def forward(self, x):
+        """x -> body(x) + shortcut(x)."""
+        _, body, shortcut = self._branches("nn_residual_block.forward", x, "forward")
+        return body[-1] + shortcut[-1]
+
+    def replay(self, x):
+        """forward(x) again without side effects (inner replays): x -> y."""
+        _, body, shortcut = self._branches("nn_residual_block.replay", x, "replay")
+        return body[-1] + shortcut[-1]
+
+    def backprop(self, x, dLdy):
+        """dLdy like y -> (dLdx like x, *inner gradients), or dLdx when there are no parameters."""
+        where = "nn_residual_block.backprop"
+        _, body, shortcut = self._branches(where, x, "replay")
+        dLdy = layer_upstream(where, dLdy, body[-1].shape, body[-1].dtype)
+        dx_body, grads = _backprop_through(self.body, body, dLdy)
+        dx_shortcut, shortcut_grads = _backprop_through(self.shortcut, shortcut, dLdy)
+        dx = dx_body + dx_shortcut
+        return (dx, *grads, *shortcut_grads) if self.param_names else dx
