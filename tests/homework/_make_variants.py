@@ -1,0 +1,227 @@
+"""Write the wrong homework fixtures from the right ones, and MANIFEST.json from the tables below.
+
+Each wrong fixture is its style's right fixture with ONE planted mistake: a list of exact text
+replacements (each must match exactly once), so a diff against the right file shows the mistake
+and nothing else.  Run from the repository root after changing a right fixture or a table:
+
+    python tests/homework/_make_variants.py
+
+The verdicts written here are claims; tests/test_homework_truth.py checks every one with torch.
+Hostile fixtures (hostile/) are hand-written; their entries are in hostile/_entries.json.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+HOMEWORK = Path(__file__).parent
+
+
+def ok():
+    return {"default": "pass", "strict": "pass", "mistake": None, "row": None}
+
+
+def bad(mistake, row):
+    """Wrong on the course's own shapes: fails by default and under --strict."""
+    return {"default": "fail", "strict": "fail", "mistake": mistake, "row": row}
+
+
+def warn(mistake, row):
+    """Right on the course's own shapes, wrong on shapes it never varies or at ties."""
+    return {"default": "pass", "strict": "fail", "mistake": mistake, "row": row}
+
+
+COURSE = ("nn_convolutional_layer", "nn_maxpool_layer")
+
+
+def course_classes(**changed):
+    classes = {name: ok() for name in COURSE}
+    classes.update({name: verdict for name, verdict in changed.items()})
+    return classes
+
+
+conv = "nn_convolutional_layer"
+pool = "nn_maxpool_layer"
+
+# (fixture, style, right fixture it comes from, [(file in a folder or None, old, new)], classes, note)
+VARIANTS = [
+    # ---- the course: one file, forward(x) / backprop(x, dLdy) ---------------------------------
+    ("course/right.py", "course", None, [], course_classes(),
+     "right: view_as_windows + dot, the course's test loop at the bottom"),
+    ("course/zero.py", "course", "course/right.py", [
+        (None, "out = self.conv(x, self.W) + self.b",
+         "out = np.zeros((x.shape[0], self.W.shape[0], x.shape[2] - self.W.shape[2] + 1,\n"
+         "                        x.shape[3] - self.W.shape[3] + 1))"),
+        (None, "        return dLdx, dLdW, dLdb\n",
+         "        return np.zeros(x.shape), np.zeros(self.W.shape), np.zeros(self.b.shape)\n")],
+     course_classes(**{conv: bad("zero", "forward")}),
+     "conv forward and backprop return zeros of the right shapes (both-zero must not agree)"),
+    ("course/missing_bias.py", "course", "course/right.py", [
+        (None, "out = self.conv(x, self.W) + self.b", "out = self.conv(x, self.W)")],
+     course_classes(**{conv: bad("missing_bias", "forward")}),
+     "conv forward forgets + b; backprop is right"),
+    ("course/flipped_dW.py", "course", "course/right.py", [
+        (None, "dLdW = self.conv(xs, ds).transpose(1, 0, 2, 3)",
+         "dLdW = self.conv(xs, ds).transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]")],
+     course_classes(**{conv: bad("spatial_flip", "dLdW")}),
+     "dLdW flipped in both spatial axes"),
+    ("course/transposed_dW.py", "course", "course/right.py", [
+        (None, "dLdW = self.conv(xs, ds).transpose(1, 0, 2, 3)",
+         "dLdW = self.conv(xs, ds).transpose(1, 0, 3, 2)")],
+     course_classes(**{conv: bad("transposed", "dLdW")}),
+     "dLdW with its two spatial axes swapped"),
+    ("course/dW_over_batch.py", "course", "course/right.py", [
+        (None, "dLdW = self.conv(xs, ds).transpose(1, 0, 2, 3)",
+         "dLdW = self.conv(xs, ds).transpose(1, 0, 2, 3) / x.shape[0]  # average over the batch")],
+     course_classes(**{conv: bad("factor", "dLdW")}),
+     "dLdW divided by the batch size"),
+    ("course/shifted_dx.py", "course", "course/right.py", [
+        (None, "(fw - 1, fw - 1), (fh - 1, fh - 1)))", "(fw - 1, fw - 1), (fh, fh - 2)))")],
+     course_classes(**{conv: bad("shift", "dLdx")}),
+     "dLdy padded unevenly: dLdx shifted by one pixel along the last axis"),
+    ("course/first_image_dW.py", "course", "course/right.py", [
+        (None, "xs = x.transpose(1, 0, 2, 3)", "xs = x[:1].transpose(1, 0, 2, 3)"),
+        (None, "ds = dLdy.transpose(1, 0, 2, 3)", "ds = dLdy[:1].transpose(1, 0, 2, 3)")],
+     course_classes(**{conv: bad("partial_batch", "dLdW")}),
+     "dLdW from the first image of the batch only"),
+    ("course/square_maps.py", "course", "course/right.py", [
+        (None, "out_h = in_h - fh + 1", "out_h = out_w  # maps are square")],
+     course_classes(**{conv: warn("shapes_nonsquare", "forward")}),
+     "assumes square maps and filters: right on 32x32 with 3x3, wrong on 11x9 or 3x2"),
+    ("course/prints_a_lot.py", "course", "course/right.py", [
+        (None, "        out = self.conv(x, self.W) + self.b\n",
+         "        out = self.conv(x, self.W) + self.b\n"
+         "        print('forward: x', x.shape, 'W', self.W.shape, 'out', out.shape)\n"
+         "        print(out[0, 0])\n"),
+        (None, "        return dLdx, dLdW, dLdb\n",
+         "        print('backprop: dLdx', dLdx.shape, 'dLdW', dLdW.shape, 'dLdb', dLdb.shape)\n"
+         "        print(dLdW)\n"
+         "        return dLdx, dLdW, dLdb\n")],
+     course_classes(), "right, but prints a few kB per call (debug prints left in)"),
+    ("course/pool_bottom_right.py", "course", "course/right.py", [
+        (None, "idx = np.argmax(self.windows(x), axis=4)  # the first maximum of each window",
+         "idx = np.full(dLdy.shape, p * p - 1)  # the max of a window is its last element")],
+     course_classes(**{pool: bad("wrong_argmax", "dLdx")}),
+     "max-pool backprop always routes to the bottom-right pixel (right on the ordered ramp)"),
+    ("course/pool_mean_rule.py", "course", "course/right.py", [
+        (None, "        idx = np.argmax(self.windows(x), axis=4)  # the first maximum of each window\n"
+               "        n, c, i, j = np.indices(idx.shape)\n"
+               "        rows = i * s + idx // p\n"
+               "        cols = j * s + idx % p\n"
+               "        dLdx = np.zeros(x.shape)\n"
+               "        np.add.at(dLdx, (n, c, rows, cols), dLdy)\n",
+         "        oh, ow = dLdy.shape[2], dLdy.shape[3]\n"
+         "        dLdx = np.zeros(x.shape)\n"
+         "        for a in range(p):\n"
+         "            for b in range(p):\n"
+         "                dLdx[:, :, a:a + s * oh:s, b:b + s * ow:s] += dLdy / (p * p)\n")],
+     course_classes(**{pool: bad("spread_pool", "dLdx")}),
+     "max-pool backprop spreads each gradient evenly over its window (mean-pool's rule)"),
+    ("course/pool_ties_all.py", "course", "course/right.py", [
+        (None, "        idx = np.argmax(self.windows(x), axis=4)  # the first maximum of each window\n"
+               "        n, c, i, j = np.indices(idx.shape)\n"
+               "        rows = i * s + idx // p\n"
+               "        cols = j * s + idx % p\n"
+               "        dLdx = np.zeros(x.shape)\n"
+               "        np.add.at(dLdx, (n, c, rows, cols), dLdy)\n",
+         "        win = self.windows(x)\n"
+         "        mask = win == np.max(win, axis=4, keepdims=True)  # where the maximum is\n"
+         "        oh, ow = dLdy.shape[2], dLdy.shape[3]\n"
+         "        dLdx = np.zeros(x.shape)\n"
+         "        for k in range(p * p):\n"
+         "            a, b = k // p, k % p\n"
+         "            dLdx[:, :, a:a + s * oh:s, b:b + s * ow:s] += mask[..., k] * dLdy\n")],
+     course_classes(**{pool: warn("ties_all", "dLdx")}),
+     "max-pool backprop gives a tie's gradient to every tied maximum (a mask of x == max)"),
+    ("course/pool_no_overlap.py", "course", "course/right.py", [
+        (None, "        idx = np.argmax(self.windows(x), axis=4)  # the first maximum of each window\n"
+               "        n, c, i, j = np.indices(idx.shape)\n"
+               "        rows = i * s + idx // p\n"
+               "        cols = j * s + idx % p\n"
+               "        dLdx = np.zeros(x.shape)\n"
+               "        np.add.at(dLdx, (n, c, rows, cols), dLdy)\n",
+         "        N, C = x.shape[:2]\n"
+         "        oh, ow = dLdy.shape[2], dLdy.shape[3]\n"
+         "        # cut x into p-by-p blocks, one per window\n"
+         "        blocks = x[:, :, :oh * p, :ow * p].reshape(N, C, oh, p, ow, p)\n"
+         "        blocks = blocks.transpose(0, 1, 2, 4, 3, 5).reshape(N, C, oh, ow, p * p)\n"
+         "        onehot = np.arange(p * p) == np.argmax(blocks, axis=4)[..., None]\n"
+         "        grad = (onehot * dLdy[..., None]).reshape(N, C, oh, ow, p, p)\n"
+         "        dLdx = np.zeros(x.shape)\n"
+         "        dLdx[:, :, :oh * p, :ow * p] = grad.transpose(0, 1, 2, 4, 3, 5).reshape(N, C, oh * p, ow * p)\n")],
+     course_classes(**{pool: warn("shapes_overlap", "dLdx")}),
+     "max-pool backprop assumes stride == pool_size (blocks): wrong on overlapping or gapped pools"),
+
+    # ---- stateful: backprop(dLdy) after forward(x) ----------------------------------------------
+    ("course_stateful/right_tuple.py", "course_stateful", None, [], course_classes(),
+     "right: forward keeps x, backprop(dLdy) returns (dLdx, dLdW, dLdb)"),
+    ("course_stateful/right_get_gradients.py", "course_stateful", "course_stateful/right_tuple.py", [
+        (None, "        return dLdx, dLdW, dLdb\n",
+         "        self.dLdW, self.dLdb = dLdW, dLdb\n        return dLdx\n"),
+        (None, "    def forward(self, x):\n        self.x = x  # keep the input for backprop\n",
+         "    def get_gradients(self):\n        return self.dLdW, self.dLdb\n\n"
+         "    def forward(self, x):\n        self.x = x  # keep the input for backprop\n")],
+     course_classes(), "right: backprop(dLdy) returns dLdx, get_gradients() returns (dLdW, dLdb)"),
+    ("course_stateful/right_attributes.py", "course_stateful", "course_stateful/right_tuple.py", [
+        (None, "        return dLdx, dLdW, dLdb\n", "        self.dW = dLdW\n        self.db = dLdb\n        return dLdx\n")],
+     course_classes(), "right: backprop(dLdy) returns dLdx and stores self.dW, self.db"),
+    ("course_stateful/sign_db.py", "course_stateful", "course_stateful/right_tuple.py", [
+        (None, "dLdb = dLdy.sum(axis=(0, 2, 3), keepdims=True)", "dLdb = -dLdy.sum(axis=(0, 2, 3), keepdims=True)")],
+     course_classes(**{conv: bad("sign", "dLdb")}), "dLdb with the wrong sign"),
+    ("course_stateful/pool_transposed_argmax.py", "course_stateful", "course_stateful/right_tuple.py", [
+        (None, "r, c = np.unravel_index(k, (p, p))", "c, r = np.unravel_index(k, (p, p))")],
+     course_classes(**{pool: bad("wrong_argmax", "dLdx")}),
+     "max-pool backprop unravels the argmax transposed (row and column swapped)"),
+    ("course_stateful/square_maps.py", "course_stateful", "course_stateful/right_tuple.py", [
+        (None, "reshape(N, H - fw + 1, W - fh + 1, -1)", "reshape(N, H - fw + 1, H - fh + 1, -1)")],
+     course_classes(**{conv: warn("shapes_nonsquare", "forward")}),
+     "uses the height for both output sizes: right on square maps only"),
+
+    # ---- the torch edition: forward only ---------------------------------------------------------
+    ("course_torch/right.py", "course_torch", None, [], course_classes(),
+     "right: torch unfold + einsum forward, autograd backward"),
+    ("course_torch/missing_bias.py", "course_torch", "course_torch/right.py", [
+        (None, "return out + self.b", "return out")],
+     course_classes(**{conv: bad("missing_bias", "forward")}), "forward forgets + b"),
+    ("course_torch/flipped_filter.py", "course_torch", "course_torch/right.py", [
+        (None, "torch.einsum('ncijab,fcab->nfij', win, self.W)",
+         "torch.einsum('ncijab,fcab->nfij', win, self.W.flip(2, 3))  # convolution flips the filter")],
+     course_classes(**{conv: bad("spatial_flip", "forward")}),
+     "forward is a true convolution (filter flipped), not the course's correlation"),
+    ("course_torch/pool_mean.py", "course_torch", "course_torch/right.py", [
+        (None, "return win.max(dim=4).values", "return win.mean(dim=4)")],
+     course_classes(**{pool: bad("spread_pool", "forward")}), "pool forward takes the mean"),
+]
+
+
+def write_variant(path, source, edits):
+    target, origin = HOMEWORK / path, HOMEWORK / source
+    if target.is_dir():
+        shutil.rmtree(target)
+    if origin.is_dir():
+        shutil.copytree(origin, target, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        shutil.copyfile(origin, target)
+    for file, old, new in edits:
+        edited = target / file if file else target
+        text = edited.read_text(encoding="utf-8")
+        if text.count(old) != 1:
+            raise SystemExit(f"{path}: {old!r} occurs {text.count(old)} times in {source}/{file or ''}")
+        edited.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def main():
+    manifest = []
+    for path, style, source, edits, classes, note in VARIANTS:
+        if source is not None:
+            write_variant(path, source, edits)
+        manifest.append({"path": path, "style": style, "hostile": False, "classes": classes,
+                         "note": note})
+    hostile = HOMEWORK / "hostile" / "_entries.json"
+    if hostile.exists():
+        manifest.extend(json.loads(hostile.read_text(encoding="utf-8")))
+    (HOMEWORK / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
