@@ -194,6 +194,117 @@ VARIANTS = [
 ]
 
 
+MYTORCH = ("Conv1d_stride1", "Conv1d", "Conv2d_stride1", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
+           "Upsample1d", "Upsample2d", "Downsample1d", "Downsample2d", "MaxPool2d_stride1", "MaxPool2d",
+           "MeanPool2d_stride1", "MeanPool2d", "Flatten")
+CS231N = ("conv_forward_naive", "max_pool_forward_naive", "affine_forward", "relu_forward")
+DLFS = ("Convolution", "Pooling", "Affine", "Relu")
+
+
+def classes_of(names, **changed):
+    classes = {name: ok() for name in names}
+    classes.update(changed)
+    return classes
+
+
+VARIANTS += [
+    # ---- CMU 11-785 HW2P1 MyTorch: a folder holding mytorch/ ------------------------------------
+    ("mytorch/right", "mytorch", None, [], classes_of(MYTORCH),
+     "right: Conv1d.py, Conv2d.py, ConvTranspose.py, resampling.py, pool.py, flatten.py; "
+     "flat `from resampling import *`; W on the inner *_stride1 objects"),
+    ("mytorch/single_conv", "mytorch", None, [], classes_of(MYTORCH),
+     "right: the convolutions in one mytorch/conv.py (2022 layout)"),
+    ("mytorch/template", "mytorch", None, [],
+     {name: bad("template", "forward") for name in MYTORCH},
+     "the unfilled handout: every forward/backward returns None (TODO)"),
+    ("mytorch/sign_dLdA", "mytorch", "mytorch/right", [
+        ("mytorch/Conv1d.py", "W_flip = np.flip(self.W, axis=2)", "W_flip = -np.flip(self.W, axis=2)")],
+     classes_of(MYTORCH, Conv1d_stride1=bad("sign", "dLdx"), Conv1d=bad("sign", "dLdx"),
+                ConvTranspose1d=bad("sign", "dLdx")),
+     "Conv1d_stride1.backward returns -dLdA (so do Conv1d and ConvTranspose1d, built on it)"),
+    ("mytorch/square_maps", "mytorch", "mytorch/right", [
+        ("mytorch/Conv2d.py", "output_width = input_width - k + 1",
+         "output_width = input_height - k + 1  # maps are square")],
+     classes_of(MYTORCH, Conv2d_stride1=warn("shapes_nonsquare", "forward"),
+                Conv2d=warn("shapes_nonsquare", "forward"),
+                ConvTranspose2d=warn("shapes_nonsquare", "forward")),
+     "Conv2d_stride1 assumes square maps (the autograder's are square); Conv2d and "
+     "ConvTranspose2d inherit it"),
+    ("mytorch/maxpool_spread", "mytorch", "mytorch/right", [
+        ("mytorch/pool.py",
+         "                rows, cols = np.unravel_index(self.max_index[:, :, i, j], (k, k))\n"
+         "                for n in range(batch_size):\n"
+         "                    for c in range(in_channels):\n"
+         "                        dLdA[n, c, i + rows[n, c], j + cols[n, c]] += dLdZ[n, c, i, j]\n",
+         "                dLdA[:, :, i:i + k, j:j + k] += dLdZ[:, :, i:i + 1, j:j + 1] / (k * k)\n")],
+     classes_of(MYTORCH, MaxPool2d_stride1=bad("spread_pool", "dLdx"), MaxPool2d=bad("spread_pool", "dLdx")),
+     "MaxPool2d_stride1.backward spreads the gradient over the window (mean-pool's rule)"),
+
+    # ---- Stanford CS231n assignment 2: cs231n/layers.py functions ------------------------------
+    ("cs231n/right", "cs231n", None, [], classes_of(CS231N),
+     "right: naive loops; classes are keyed by the forward function of each pair"),
+    ("cs231n/missing_bias", "cs231n", "cs231n/right", [
+        ("cs231n/layers.py", "out[n, f, i, j] = np.sum(window * w[f]) + b[f]",
+         "out[n, f, i, j] = np.sum(window * w[f])")],
+     classes_of(CS231N, conv_forward_naive=bad("missing_bias", "forward")),
+     "conv_forward_naive forgets + b[f]"),
+    ("cs231n/stride_one_backward", "cs231n", "cs231n/right", [
+        ("cs231n/layers.py",
+         "                    h0, w0 = i * stride, j * stride\n"
+         "                    window = x_pad[n, :, h0:h0 + HH, w0:w0 + WW]\n"
+         "                    dw[f] +=",
+         "                    h0, w0 = i, j\n"
+         "                    window = x_pad[n, :, h0:h0 + HH, w0:w0 + WW]\n"
+         "                    dw[f] +=")],
+     classes_of(CS231N, conv_forward_naive=warn("shapes_stride", "dLdx")),
+     "conv_backward_naive ignores the stride (the notebook's gradient check uses stride 1)"),
+    ("cs231n/crop_minus_pad", "cs231n", "cs231n/right", [
+        ("cs231n/layers.py", "dx = dx_pad[:, :, pad:pad + H, pad:pad + W]", "dx = dx_pad[:, :, pad:-pad, pad:-pad]")],
+     classes_of(CS231N, conv_forward_naive=warn("shapes_padding", "dLdx")),
+     "crops dx with pad:-pad: right for pad 1 (the notebook), empty for pad 0"),
+    ("cs231n/border_dropped", "cs231n", "cs231n/right", [
+        ("cs231n/layers.py",
+         "                    dx_pad[n, :, h0:h0 + HH, w0:w0 + WW] += w[f] * dout[n, f, i, j]\n",
+         "                    if pad <= h0 <= H + pad - HH and pad <= w0 <= W + pad - WW:  # inside the image\n"
+         "                        dx_pad[n, :, h0:h0 + HH, w0:w0 + WW] += w[f] * dout[n, f, i, j]\n")],
+     classes_of(CS231N, conv_forward_naive=bad("border", "dLdx")),
+     "dx skips every window that overlaps the zero padding: the border of dx is wrong"),
+    ("cs231n/pool_ties_all", "cs231n", "cs231n/right", [
+        ("cs231n/layers.py",
+         "                    r, s = np.unravel_index(np.argmax(window), (ph, pw))\n"
+         "                    dx[n, c, i * stride + r, j * stride + s] += dout[n, c, i, j]\n",
+         "                    mask = (window == np.max(window))\n"
+         "                    dx[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw] += mask * dout[n, c, i, j]\n")],
+     classes_of(CS231N, max_pool_forward_naive=warn("ties_all", "dLdx")),
+     "max_pool_backward_naive gives a tie's gradient to every tied maximum (mask == max)"),
+    ("cs231n/pool_unravel_swapped", "cs231n", "cs231n/right", [
+        ("cs231n/layers.py", "np.unravel_index(np.argmax(window), (ph, pw))",
+         "np.unravel_index(np.argmax(window), (pw, ph))")],
+     classes_of(CS231N, max_pool_forward_naive=warn("wrong_argmax", "dLdx")),
+     "unravels the argmax with (width, height): right on square pools, wrong on 3x2"),
+
+    # ---- deep-learning-from-scratch: common/layers.py + common/util.py ---------------------------
+    ("dlfs/right", "dlfs", None, [], classes_of(DLFS),
+     "right: im2col/col2im (written here) in common/util.py, layers keep their inputs"),
+    ("dlfs/sign_dW", "dlfs", "dlfs/right", [
+        ("common/layers.py", "self.dW = np.dot(self.x.T, dout)", "self.dW = -np.dot(self.x.T, dout)")],
+     classes_of(DLFS, Affine=bad("sign", "dLdW")), "Affine.backward stores -dW"),
+    ("dlfs/pool_over_area", "dlfs", "dlfs/right", [
+        ("common/layers.py", "self.arg_max.flatten()] = dout.flatten()",
+         "self.arg_max.flatten()] = dout.flatten() / pool_size")],
+     classes_of(DLFS, Pooling=bad("factor", "dLdx")), "Pooling.backward divides by the window area"),
+    ("dlfs/col2im_pad", "dlfs", "dlfs/right", [
+        ("common/util.py", "return img[:, :, pad:pad + H, pad:pad + W]", "return img[:, :, :H, :W]")],
+     classes_of(DLFS, Convolution=warn("shapes_padding", "dLdx")),
+     "col2im crops the top-left corner instead of removing the padding: right for pad 0 only"),
+    ("dlfs/inplace_relu", "dlfs", "dlfs/right", [
+        ("common/layers.py", "        dx = dout.copy()\n        dx[self.mask] = 0\n",
+         "        dout[self.mask] = 0\n        dx = dout\n")],
+     classes_of(DLFS),
+     "right values, but Relu.backward zeroes dout in place and returns it (the book's habit)"),
+]
+
+
 def write_variant(path, source, edits):
     target, origin = HOMEWORK / path, HOMEWORK / source
     if target.is_dir():
