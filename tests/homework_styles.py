@@ -25,9 +25,11 @@ def on_path(folder):
     """Put ``folder`` first on sys.path; afterwards drop it and the modules imported from it."""
     before = set(sys.modules)
     sys.path.insert(0, str(folder))
+    bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in fixtures
     try:
         yield
     finally:
+        sys.dont_write_bytecode = bytecode
         sys.path.remove(str(folder))
         for name in set(sys.modules) - before:
             origin = getattr(sys.modules[name], "__file__", None) or ""

@@ -200,3 +200,23 @@ def test_every_manifest_path_exists_and_every_fixture_is_listed():
                and not style.name.startswith("_") for p in style.iterdir()
                if not p.name.startswith(("_", "."))}
     assert on_disk == listed
+
+
+def test_manifest_entries_are_well_formed():
+    mistakes = {None, "zero", "missing_bias", "spatial_flip", "transposed", "sign", "factor",
+                "wrong_argmax", "spread_pool", "ties_all", "shapes_nonsquare", "shapes_stride",
+                "shapes_padding", "shapes_overlap", "shift", "partial_batch", "border", "template"}
+    for entry in MANIFEST:
+        assert entry["style"] in SUITES, entry["path"]
+        assert entry["note"], entry["path"]
+        assert ("expect" in entry) == entry["hostile"], entry["path"]
+        if entry["hostile"]:
+            assert entry["expect"] in {"fail", "timeout", "memory", "crash", "tampering"}
+        for name, record in entry["classes"].items():
+            assert name in SUITES[entry["style"]], (entry["path"], name)
+            assert record["default"] in {"pass", "fail"} and record["strict"] in {"pass", "fail"}
+            assert not (record["default"] == "fail" and record["strict"] == "pass")
+            assert record["mistake"] in mistakes
+            assert (record["row"] is None) == (record["mistake"] is None)
+            assert (record["mistake"] is None) <= (record["default"] == record["strict"] == "pass"
+                                                   or entry["hostile"])
