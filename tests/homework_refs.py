@@ -35,8 +35,8 @@ def conv2d(x, w, b, stride=1, padding=0):
     return F.conv2d(x, w, b.reshape(-1), stride=stride, padding=padding)
 
 
-def conv1d(x, w, b, stride=1):
-    return F.conv1d(x, w, b.reshape(-1), stride=stride)
+def conv1d(x, w, b, stride=1, padding=0):
+    return F.conv1d(x, w, b.reshape(-1), stride=stride, padding=padding)
 
 
 def conv_transpose(x, w, b, k):

@@ -88,6 +88,10 @@ VARIANTS = [
         (None, "out_h = in_h - fh + 1", "out_h = out_w  # maps are square")],
      course_classes(**{conv: warn("shapes_nonsquare", "forward")}),
      "assumes square maps and filters: right on 32x32 with 3x3, wrong on 11x9 or 3x2"),
+    ("course/square_filters.py", "course", "course/right.py", [
+        (None, "(fw - 1, fw - 1), (fh - 1, fh - 1)))", "(fw - 1, fw - 1), (fw - 1, fw - 1)))")],
+     course_classes(**{conv: warn("shapes_nonsquare", "dLdx")}),
+     "pads dLdy by filter_width - 1 on both axes: right for 3x3 filters, wrong for 3x2"),
     ("course/prints_a_lot.py", "course", "course/right.py", [
         (None, "        out = self.conv(x, self.W) + self.b\n",
          "        out = self.conv(x, self.W) + self.b\n"
@@ -214,6 +218,50 @@ VARIANTS += [
      "flat `from resampling import *`; W on the inner *_stride1 objects"),
     ("mytorch/single_conv", "mytorch", None, [], classes_of(MYTORCH),
      "right: the convolutions in one mytorch/conv.py (2022 layout)"),
+    ("mytorch/padding_2024", "mytorch", "mytorch/right", [
+        ("mytorch/Conv1d.py",
+         "    def __init__(self, in_channels, out_channels, kernel_size, stride,\n"
+         "                 weight_init_fn=None, bias_init_fn=None):\n"
+         "        # Do not modify the variable names\n"
+         "        self.stride = stride\n",
+         "    def __init__(self, in_channels, out_channels, kernel_size, stride, padding=0,\n"
+         "                 weight_init_fn=None, bias_init_fn=None):\n"
+         "        # Do not modify the variable names\n"
+         "        self.stride = stride\n"
+         "        self.pad = padding\n"),
+        ("mytorch/Conv1d.py",
+         "        # Call Conv1d_stride1\n        Z = self.conv1d_stride1.forward(A)\n",
+         "        # Pad the input appropriately using np.pad() function\n"
+         "        A = np.pad(A, ((0, 0), (0, 0), (self.pad, self.pad)))\n"
+         "        # Call Conv1d_stride1\n        Z = self.conv1d_stride1.forward(A)\n"),
+        ("mytorch/Conv1d.py",
+         "        dLdA = self.conv1d_stride1.backward(dLdZ)\n",
+         "        dLdA = self.conv1d_stride1.backward(dLdZ)\n"
+         "        # Unpad the gradient\n"
+         "        dLdA = dLdA[:, :, self.pad:dLdA.shape[2] - self.pad]\n"),
+        ("mytorch/Conv2d.py",
+         "    def __init__(self, in_channels, out_channels, kernel_size, stride,\n"
+         "                 weight_init_fn=None, bias_init_fn=None):\n"
+         "        # Do not modify the variable names\n"
+         "        self.stride = stride\n",
+         "    def __init__(self, in_channels, out_channels, kernel_size, stride, padding=0,\n"
+         "                 weight_init_fn=None, bias_init_fn=None):\n"
+         "        # Do not modify the variable names\n"
+         "        self.stride = stride\n"
+         "        self.pad = padding\n"),
+        ("mytorch/Conv2d.py",
+         "        Z = self.conv2d_stride1.forward(A)\n",
+         "        p = self.pad\n"
+         "        A = np.pad(A, ((0, 0), (0, 0), (p, p), (p, p)))\n"
+         "        Z = self.conv2d_stride1.forward(A)\n"),
+        ("mytorch/Conv2d.py",
+         "        dLdA = self.conv2d_stride1.backward(dLdZ)\n",
+         "        dLdA = self.conv2d_stride1.backward(dLdZ)\n"
+         "        p = self.pad\n"
+         "        dLdA = dLdA[:, :, p:dLdA.shape[2] - p, p:dLdA.shape[3] - p]\n")],
+     classes_of(MYTORCH),
+     "right, later years' signature: Conv1d/Conv2d(..., stride, padding=0, weight_init_fn=None, "
+     "bias_init_fn=None); init functions must be passed by keyword"),
     ("mytorch/template", "mytorch", None, [],
      {name: bad("template", "forward") for name in MYTORCH},
      "the unfilled handout: every forward/backward returns None (TODO)"),
