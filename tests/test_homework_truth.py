@@ -53,10 +53,12 @@ MYTORCH_POOL = [pool((2, 3, 12, 12), 2, 2, 2)], [pool((2, 3, 11, 9), 3, 3, 2),
                                                   ties(pool((2, 3, 12, 12), 2, 2, 2))]
 MYTORCH_POOL1 = [{"x": (2, 3, 10, 10), "kh": 3, "kw": 3}], [{"x": (2, 3, 9, 7), "kh": 2, "kw": 2},
                                                              ties({"x": (2, 3, 8, 8), "kh": 2, "kw": 2})]
+COURSE = {"nn_convolutional_layer": COURSE_CONV, "nn_maxpool_layer": COURSE_POOL,
+          "nn_max_pooling_layer": COURSE_POOL}  # the course has used both pool names
 SUITES = {
-    "course": {"nn_convolutional_layer": COURSE_CONV, "nn_maxpool_layer": COURSE_POOL},
-    "course_stateful": {"nn_convolutional_layer": COURSE_CONV, "nn_maxpool_layer": COURSE_POOL},
-    "course_torch": {"nn_convolutional_layer": COURSE_CONV, "nn_maxpool_layer": COURSE_POOL},
+    "course": COURSE,
+    "course_stateful": COURSE,
+    "course_torch": COURSE,
     "mytorch": {
         "Conv1d_stride1": ("conv1d", [{"x": (2, 5, 20), "f": 7, "k": 4}], [{"x": (3, 4, 17), "f": 2, "k": 5}]),
         "Conv1d": ("conv1d", [{"x": (2, 5, 21), "f": 7, "k": 4, "stride": 2}],

@@ -48,6 +48,21 @@ VARIANTS = [
     # ---- the course: one file, forward(x) / backprop(x, dLdy) ---------------------------------
     ("course/right.py", "course", None, [], course_classes(),
      "right: view_as_windows + dot, the course's test loop at the bottom"),
+    ("course/right_old_names.py", "course", "course/right.py", [
+        (None, "def __init__(self, filter_width, filter_height, input_size, in_ch_size, num_filters, std=1e0):",
+         "def __init__(self, Wx_size, Wy_size, input_size, in_ch_size, out_ch_size, std=1e0):"),
+        (None, "std / np.sqrt(in_ch_size * filter_width * filter_height / 2),\n"
+               "                                  (num_filters, in_ch_size, filter_width, filter_height))\n"
+               "        self.b = 0.01 + np.zeros((1, num_filters, 1, 1))",
+         "std / np.sqrt(in_ch_size * Wx_size * Wy_size / 2),\n"
+         "                                  (out_ch_size, in_ch_size, Wx_size, Wy_size))\n"
+         "        self.b = 0.01 + np.zeros((1, out_ch_size, 1, 1))"),
+        (None, "class nn_maxpool_layer:\n    def __init__(self, pool_size, stride):",
+         "class nn_max_pooling_layer:\n    def __init__(self, stride, pool_size):"),
+        (None, "mpl = nn_maxpool_layer(pool_size=2, stride=2)", "mpl = nn_max_pooling_layer(stride=2, pool_size=2)")],
+     {conv: ok(), "nn_max_pooling_layer": ok()},
+     "right, an earlier year's names: (Wx_size, Wy_size, ..., out_ch_size, std) and "
+     "nn_max_pooling_layer(stride, pool_size)"),
     ("course/zero.py", "course", "course/right.py", [
         (None, "out = self.conv(x, self.W) + self.b",
          "out = np.zeros((x.shape[0], self.W.shape[0], x.shape[2] - self.W.shape[2] + 1,\n"
@@ -184,6 +199,10 @@ VARIANTS = [
     # ---- the torch edition: forward only ---------------------------------------------------------
     ("course_torch/right.py", "course_torch", None, [], course_classes(),
      "right: torch unfold + einsum forward, autograd backward"),
+    ("course_torch/right_strided_float32.py", "course_torch", None, [],
+     {conv: ok(), "nn_max_pooling_layer": ok()},
+     "right: float32 weights (torch's default), a torch as_strided view_as_windows, "
+     "constructor (f_height, f_width, input_size, in_ch_size, out_ch_size) without std"),
     ("course_torch/missing_bias.py", "course_torch", "course_torch/right.py", [
         (None, "return out + self.b", "return out")],
      course_classes(**{conv: bad("missing_bias", "forward")}), "forward forgets + b"),
