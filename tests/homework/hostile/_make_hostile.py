@@ -141,16 +141,29 @@ FILES = [
             "(only SIGKILL ends it)", head="import signal\nimport time",
             forward=indent("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + SLEEP, 8)),
     # ---- reaching outside the worker -----------------------------------------------------------
-    hostile("stack_walk.py", "fail", "forward walks the call stack (sys._getframe, inspect) for "
-            "the caller's arrays and answers zeros whenever it finds the upstream gradient, so "
-            "a finite difference of forward agrees with the zero backprop",
-            head="import inspect\nimport sys\n\nFOUND = []\n\n\ndef _peek(shape):\n"
-            "    frame = sys._getframe(2)\n    while frame is not None:\n"
-            "        for name, value in frame.f_locals.items():\n"
-            "            if isinstance(value, np.ndarray) and value.ndim == 4 and name not in ('x', 'self'):\n"
-            "                FOUND.append((frame.f_code.co_name, name, value.shape))\n"
-            "        frame = frame.f_back\n    return len(inspect.stack(0)) > 0\n",
-            forward=indent("_peek(x.shape)", 8)),
+    hostile("stack_walk.py", "fail", "forward walks the call stack (sys._getframe) for the "
+            "grader's upstream gradient V and base point p and answers V * sum(x - p) / |V|^2, "
+            "so the finite difference of sum(V * forward) agrees with a backprop of ones",
+            head="import sys\n\n\ndef _grader_arrays(x):\n"
+            "    frame = sys._getframe(2)\n"
+            "    while frame is not None:\n"
+            "        scopes = [frame.f_locals] + [vars(v) for v in frame.f_locals.values()\n"
+            "                                     if hasattr(v, '__dict__') and not isinstance(v, type)]\n"
+            "        for scope in scopes:\n"
+            "            upstream = next((scope[n] for n in ('upstream', 'dLdy', 'dy', 'V')\n"
+            "                             if isinstance(scope.get(n), np.ndarray)), None)\n"
+            "            point = next((scope[n] for n in ('point', 'x0', 'base')\n"
+            "                          if isinstance(scope.get(n), np.ndarray)), None)\n"
+            "            if upstream is not None and point is not None and point.shape == x.shape:\n"
+            "                return upstream, point\n"
+            "        frame = frame.f_back\n"
+            "    return None, None\n",
+            forward=indent("upstream, point = _grader_arrays(x)\n"
+                           "if upstream is not None:\n"
+                           "    return upstream * np.sum(x - point) / np.sum(upstream * upstream)", 8),
+            backprop=indent("if isinstance(self, nn_maxpool_layer):\n"
+                            "    return np.ones(x.shape)\n"
+                            "return np.ones(x.shape), np.zeros(self.W.shape), np.zeros(self.b.shape)", 8)),
     hostile("write_gradcheck.py", "tampering", "the class body appends a line to the installed "
             "gradcheck's __init__.py that rigs it (only if that package lies under the temp "
             "folder: the copy a test provides)",
