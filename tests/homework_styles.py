@@ -202,6 +202,8 @@ def make_mytorch(cls, kind, cfg):
     build["meanpool"] = build["maxpool"]
     layer = build[kind]()
     holder = _holder(layer) if kind in ("conv1d", "conv2d", "convT") else None
+    if kind in ("conv1d", "conv2d", "convT") and holder is None:
+        raise AttributeError(f"{type(layer).__name__} holds no W and b (an unfilled template?)")
     params = [_copy(holder.W), _copy(holder.b)] if holder is not None else []
 
     def run(x, dy):
