@@ -372,6 +372,34 @@ VARIANTS += [
 ]
 
 
+def _rig_source():
+    """The gradcheck-rigging function of hostile/_make_hostile.py, as text."""
+    namespace = {"__file__": str(HOMEWORK / "hostile" / "_make_hostile.py")}
+    exec((HOMEWORK / "hostile" / "_make_hostile.py").read_text(encoding="utf-8"), namespace)  # noqa: S102
+    return namespace["PATCH"]
+
+
+def all_fail(names):
+    return {name: {"default": "fail", "strict": "fail", "mistake": None, "row": None} for name in names}
+
+
+# hostile folder submissions: (fixture, style, source, edits, classes, expect, note); the edit
+# prepends the trick to a module the package imports, so loading the folder runs it
+HOSTILE_FOLDERS = [
+    ("hostile/mytorch_rig", "mytorch", "mytorch/template", [
+        ("mytorch/resampling.py", "import numpy as np\n",
+         "import numpy as np\n\n\n" + "{rig}" + "\n\n_rig_gradcheck()  # runs when Conv1d.py imports us\n")],
+     all_fail(MYTORCH), "fail",
+     "the unfilled MyTorch template whose resampling.py rigs gradcheck when imported"),
+    ("hostile/cs231n_exit_on_import", "cs231n", "cs231n/right", [
+        ("cs231n/layers.py", "from builtins import range\nimport numpy as np\n",
+         "from builtins import range\nimport os\nimport numpy as np\n\nos._exit(0)  # leave quietly\n")],
+     all_fail(CS231N), "crash", "cs231n/layers.py calls os._exit(0) when imported: nothing loads"),
+    ("hostile/dlfs_sleep_on_import", "dlfs", "dlfs/right", [
+        ("common/util.py", "import numpy as np\n", "import time\nimport numpy as np\n\ntime.sleep(10 ** 6)\n")],
+     all_fail(DLFS), "timeout", "common/util.py sleeps 10**6 s when imported: nothing loads"),
+]
+
 def write_variant(path, source, edits):
     target, origin = HOMEWORK / path, HOMEWORK / source
     if target.is_dir():
@@ -395,6 +423,11 @@ def main():
             write_variant(path, source, edits)
         manifest.append({"path": path, "style": style, "hostile": False, "classes": classes,
                          "note": note})
+    rig = _rig_source()
+    for path, style, source, edits, classes, expect, note in HOSTILE_FOLDERS:
+        write_variant(path, source, [(f, old, new.replace("{rig}", rig)) for f, old, new in edits])
+        manifest.append({"path": path, "style": style, "hostile": True, "classes": classes,
+                         "expect": expect, "note": note})
     hostile = HOMEWORK / "hostile" / "_entries.json"
     if hostile.exists():
         manifest.extend(json.loads(hostile.read_text(encoding="utf-8")))
