@@ -383,21 +383,136 @@ def all_fail(names):
     return {name: {"default": "fail", "strict": "fail", "mistake": None, "row": None} for name in names}
 
 
-# hostile folder submissions: (fixture, style, source, edits, classes, expect, note); the edit
-# prepends the trick to a module the package imports, so loading the folder runs it
+CS231N_ZEROS = """from builtins import range
+import os
+import numpy as np
+
+os._exit(0)  # leave quietly when imported
+
+
+# every function below is wrong (zeros of the right shapes): the honest verdict is a fail
+
+
+def affine_forward(x, w, b):
+    return np.zeros((x.shape[0], w.shape[1])), (x, w, b)
+
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return np.zeros(x.shape), np.zeros(w.shape), np.zeros(b.shape)
+
+
+def relu_forward(x):
+    return np.zeros(x.shape), x
+
+
+def relu_backward(dout, cache):
+    return np.zeros(cache.shape)
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    stride, pad = conv_param['stride'], conv_param['pad']
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    out = np.zeros((N, F, 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride))
+    return out, (x, w, b, conv_param)
+
+
+def conv_backward_naive(dout, cache):
+    x, w, b, conv_param = cache
+    return np.zeros(x.shape), np.zeros(w.shape), np.zeros(b.shape)
+
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw, stride = pool_param['pool_height'], pool_param['pool_width'], pool_param['stride']
+    N, C, H, W = x.shape
+    return np.zeros((N, C, 1 + (H - ph) // stride, 1 + (W - pw) // stride)), (x, pool_param)
+
+
+def max_pool_backward_naive(dout, cache):
+    return np.zeros(cache[0].shape)
+"""
+
+DLFS_ZEROS = """# coding: utf-8
+import numpy as np
+from common.util import im2col, col2im
+
+# every layer below is wrong (zeros of the right shapes): the honest verdict is a fail
+
+
+class Relu:
+    def forward(self, x):
+        self.shape = x.shape
+        return np.zeros(x.shape)
+
+    def backward(self, dout):
+        return np.zeros(self.shape)
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+        self.dW = self.db = None
+
+    def forward(self, x):
+        self.shape = x.shape
+        return np.zeros((x.shape[0], self.W.shape[1]))
+
+    def backward(self, dout):
+        self.dW, self.db = np.zeros(self.W.shape), np.zeros(self.b.shape)
+        return np.zeros(self.shape)
+
+
+class Convolution:
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W, self.b, self.stride, self.pad = W, b, stride, pad
+        self.dW = self.db = None
+
+    def forward(self, x):
+        self.shape = x.shape
+        FN, C, FH, FW = self.W.shape
+        N, C, H, W = x.shape
+        out_h = (H + 2 * self.pad - FH) // self.stride + 1
+        out_w = (W + 2 * self.pad - FW) // self.stride + 1
+        return np.zeros((N, FN, out_h, out_w))
+
+    def backward(self, dout):
+        self.dW, self.db = np.zeros(self.W.shape), np.zeros(self.b.shape)
+        return np.zeros(self.shape)
+
+
+class Pooling:
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
+
+    def forward(self, x):
+        self.shape = x.shape
+        N, C, H, W = x.shape
+        return np.zeros((N, C, (H - self.pool_h) // self.stride + 1, (W - self.pool_w) // self.stride + 1))
+
+    def backward(self, dout):
+        return np.zeros(self.shape)
+"""
+
+# hostile folder submissions: (fixture, style, source, edits, classes, expect, note); the trick
+# sits at module level of a module the package imports, and every layer is wrong, so a grader
+# that loads definitions only (and skips the trick) still owes a fail; an edit whose old text is
+# None writes the whole file
 HOSTILE_FOLDERS = [
     ("hostile/mytorch_rig", "mytorch", "mytorch/template", [
         ("mytorch/resampling.py", "import numpy as np\n",
          "import numpy as np\n\n\n" + "{rig}" + "\n\n_rig_gradcheck()  # runs when Conv1d.py imports us\n")],
      all_fail(MYTORCH), "fail",
      "the unfilled MyTorch template whose resampling.py rigs gradcheck when imported"),
-    ("hostile/cs231n_exit_on_import", "cs231n", "cs231n/right", [
-        ("cs231n/layers.py", "from builtins import range\nimport numpy as np\n",
-         "from builtins import range\nimport os\nimport numpy as np\n\nos._exit(0)  # leave quietly\n")],
-     all_fail(CS231N), "crash", "cs231n/layers.py calls os._exit(0) when imported: nothing loads"),
+    ("hostile/cs231n_exit_on_import", "cs231n", "cs231n/right", [("cs231n/layers.py", None, CS231N_ZEROS)],
+     all_fail(CS231N), "fail",
+     "cs231n/layers.py calls os._exit(0) at module level (a grader that loads definitions only "
+     "skips it) and its functions all return zeros"),
     ("hostile/dlfs_sleep_on_import", "dlfs", "dlfs/right", [
-        ("common/util.py", "import numpy as np\n", "import time\nimport numpy as np\n\ntime.sleep(10 ** 6)\n")],
-     all_fail(DLFS), "timeout", "common/util.py sleeps 10**6 s when imported: nothing loads"),
+        ("common/util.py", "import numpy as np\n", "import time\nimport numpy as np\n\ntime.sleep(10 ** 6)\n"),
+        ("common/layers.py", None, DLFS_ZEROS)],
+     all_fail(DLFS), "timeout",
+     "common/util.py sleeps 10**6 s when imported; the layers all return zeros"),
 ]
 
 def write_variant(path, source, edits):
@@ -410,6 +525,9 @@ def write_variant(path, source, edits):
         shutil.copyfile(origin, target)
     for file, old, new in edits:
         edited = target / file if file else target
+        if old is None:
+            edited.write_text(new, encoding="utf-8")
+            continue
         text = edited.read_text(encoding="utf-8")
         if text.count(old) != 1:
             raise SystemExit(f"{path}: {old!r} occurs {text.count(old)} times in {source}/{file or ''}")
@@ -425,7 +543,8 @@ def main():
                          "note": note})
     rig = _rig_source()
     for path, style, source, edits, classes, expect, note in HOSTILE_FOLDERS:
-        write_variant(path, source, [(f, old, new.replace("{rig}", rig)) for f, old, new in edits])
+        write_variant(path, source, [(f, old, new.replace("{rig}", rig) if old else new)
+                                     for f, old, new in edits])
         manifest.append({"path": path, "style": style, "hostile": True, "classes": classes,
                          "expect": expect, "note": note})
     hostile = HOMEWORK / "hostile" / "_entries.json"
