@@ -1,0 +1,26 @@
+import numpy as np
+
+
+class Flatten():
+
+    def forward(self, A):
+        """
+        Argument:
+            A (np.array): (batch_size, in_channels, in_width)
+        Return:
+            Z (np.array): (batch_size, in_channels * in width)
+        """
+        Z = None  # TODO
+
+        return Z
+
+    def backward(self, dLdZ):
+        """
+        Argument:
+            dLdZ (np.array): (batch size, in channels * in width)
+        Return:
+            dLdA (np.array): (batch size, in channels, in width)
+        """
+        dLdA = None  # TODO
+
+        return dLdA
