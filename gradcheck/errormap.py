@@ -73,12 +73,15 @@ def plot_error_map(expected, got, title, path):
     shown = np.where(np.isfinite(shown), shown, top)
     columns = min(4, len(shown))
     rows = -(-len(shown) // columns)
-    figure = Figure(figsize=(3.2 * columns + 1.2, 2.9 * rows + 0.9), layout="constrained")
+    figure = Figure(figsize=(3.2 * columns + 1.2, 2.9 * rows + 0.9))
     FigureCanvasAgg(figure)
-    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    axes = figure.subplots(rows, columns, squeeze=False,
+                           gridspec_kw={"hspace": 0.55, "wspace": 0.4}).ravel()
     for channel, (ax, panel) in enumerate(zip(axes, shown)):
         image = ax.imshow(panel, cmap="magma", vmin=0.0, vmax=top, interpolation="nearest",
                           aspect="auto" if panel.shape[0] == 1 else "equal")
+        if panel.shape[0] == 1:    # a 1-D map: one row
+            ax.set_yticks([0])
         ax.set_title(f"channel {channel}", fontsize=9)
         ax.set_xlabel("column")
         ax.set_ylabel("row")
