@@ -23,7 +23,7 @@ from nnlayers._pool import offset_views
 
 from .numeric import relative_error
 
-__all__ = ["diagnose", "worst_elements", "localise"]
+__all__ = ["diagnose", "worst_elements", "localise", "every_max_gradient"]
 
 TOLERANCE = 1e-6            # a candidate matches at this relative error or below
 FLOAT32_TOLERANCE = 1e-4    # ... when the homework computes in float32
@@ -47,6 +47,7 @@ def diagnose(row, expected, got, context=None):
         "params" {"W": (F, C, KH, KW), "b": F values, ...} as the homework holds them
         "config" {"kernel": (KH, KW), "stride": s, "padding": p, "pool": k, ...}
         "batch"  N;  "dtype" the homework's dtype (float32 loosens the match to 1e-4)
+        "tolerance"  the relative error at which a candidate matches (overrides "dtype")
 
     Returns
     -------
@@ -68,10 +69,26 @@ def diagnose(row, expected, got, context=None):
     if not isinstance(context, dict):
         raise TypeError(f"{where}: context must be a dict (or None), got {type(context).__name__}")
     worst = worst_elements(expected, got)
-    tol = FLOAT32_TOLERANCE if np.dtype(context.get("dtype", np.float64)) == np.float32 else TOLERANCE
+    tol = _tolerance(where, context)
     if relative_error(expected, got) <= tol:
         return [], worst
     return _explain(row, expected, got, context, tol), worst
+
+
+def _tolerance(where, context):
+    """The context's "tolerance", else 1e-4 for a float32 "dtype", else 1e-6."""
+    tol = context.get("tolerance")
+    if tol is not None:
+        if not isinstance(tol, (int, float)) or not 0 <= tol < 1:
+            raise ValueError(f"{where}: context['tolerance'] must be a number in [0, 1), "
+                             f"got {tol!r}")
+        return float(tol)
+    try:
+        dtype = np.dtype(context.get("dtype", "float64"))
+    except TypeError:
+        raise TypeError(f"{where}: context['dtype'] must be a NumPy dtype such as "
+                        f"np.float32, got {context['dtype']!r}") from None
+    return FLOAT32_TOLERANCE if dtype == np.float32 else TOLERANCE
 
 
 def worst_elements(expected, got, count=3):
@@ -163,8 +180,8 @@ def _factor_line(row, scale, counts):
     if name.startswith(("1/", "-1/")):
         words = f"{'-' if scale < 0 else ''}1/{1 / size:.4g} of the right one"
     else:
-        words = f"{scale:.4g} times the right one"
-    return f"{row} is {words}: a constant factor {scale:.4g}{name and ' = ' + name}" + (
+        words = f"{_number(scale)} times the right one"
+    return f"{row} is {words}: a constant factor {_number(scale)}{name and ' = ' + name}" + (
         "" if name else ", not a count the grader knows")
 
 
@@ -175,7 +192,13 @@ def _scale_suffix(scale, counts):
     if scale == -1.0:
         return ", with the wrong sign"
     name = _factor_name(scale, counts)
-    return f", scaled by {scale:.4g}{name and ' = ' + name}"
+    return f", scaled by {_number(scale)}{name and ' = ' + name}"
+
+
+def _number(value):
+    """4 significant digits, more when that would show a factor near 1 as "1"."""
+    short = f"{value:.4g}"
+    return f"{value:.12g}" if abs(float(short)) == 1.0 else short
 
 
 def _factor_name(scale, counts):
@@ -201,7 +224,7 @@ def _named_counts(row, expected, context):
     batch = context.get("batch")
     if batch is None:
         batch = next((np.shape(a)[0] for a in (x, dy) if a is not None and np.ndim(a) >= 2),
-                     expected.shape[0] if row in ("forward", "dLdx") and expected.ndim >= 2
+                     expected.shape[0] if _has_batch_axis(row) and expected.ndim >= 2
                      else None)
     if batch:
         counts.append(("batch size", batch))
@@ -430,60 +453,80 @@ def _conv_geometry(kind, x, w, config):
 
 
 # ---------------------------------------------------------------------------------------------
-# Part of the batch: got = sum_i a_i * (image i's share of the right one), a_i 0 or a constant.
+# Part of the batch: got is the right array counting only some images (possibly scaled).
 
-def _batch_shares(row, expected, context):
-    """Each image's share of the right array, stacked (N, ...), or None when unknown."""
+def _has_batch_axis(row):
+    """forward and dLdx (also "dLdx (ties)") hold one slice per image along axis 0."""
+    return row == "forward" or row.startswith("dLdx")
+
+
+def _batch_part_maker(row, expected, context):
+    """``(N, images -> the right array counting only those images)``, or None when unknown.
+
+    forward and dLdx: the other images zeroed.  dLdb: the sum of dy over those images' pixels.
+    dLdW of a convolution or a linear layer: the kit's adjoint on those images only.
+    """
     x, dy = context.get("x"), context.get("dy")
-    batch_axis = row in ("forward", "dLdx") or row.startswith("dLdx ")
-    if batch_axis and expected.ndim >= 2 and expected.shape[0] > 1:
-        shares = np.zeros((expected.shape[0],) + expected.shape)
-        for i in range(expected.shape[0]):
-            shares[i, i] = expected[i]
-        return shares
+    if _has_batch_axis(row):
+        if expected.ndim < 2:
+            return None
+
+        def kept(images):
+            part = np.zeros_like(expected)
+            part[images] = expected[images]
+            return part
+        return expected.shape[0], kept
     if dy is None:
         return None
     dy = np.asarray(dy, dtype=np.float64)
     if row in ("dLdb", "dLdbeta") and dy.ndim >= 2 and expected.size == dy.shape[1]:
-        axes = tuple(range(2, dy.ndim))
-        return np.stack([d.sum(axis=tuple(a - 1 for a in axes)).reshape(expected.shape)
-                         for d in dy])
-    if row == "dLdW" and context.get("kind") in ("conv2d", "conv1d") and x is not None:
+        pixels = (0,) + tuple(range(2, dy.ndim))
+        return dy.shape[0], lambda images: dy[images].sum(axis=pixels).reshape(expected.shape)
+    if row != "dLdW" or x is None:
+        return None
+    x = np.asarray(x, dtype=np.float64)
+    if context.get("kind") in ("conv2d", "conv1d"):
         x4, w4, stride, padding, dilation = _conv_geometry(
-            context["kind"], np.asarray(x, np.float64), np.zeros(expected.shape),
-            context.get("config") or {})
+            context["kind"], x, np.zeros(expected.shape), context.get("config") or {})
         dy4 = dy.reshape((dy.shape[0], dy.shape[1], -1, dy.shape[-1]))
-        return np.stack([conv4d_grad_weight(x4[i:i + 1], dy4[i:i + 1], w4.shape, stride,
-                                            padding, dilation).reshape(expected.shape)
-                         for i in range(x4.shape[0])])
+        return x4.shape[0], lambda images: conv4d_grad_weight(
+            x4[images], dy4[images], w4.shape, stride, padding, dilation).reshape(expected.shape)
+    if context.get("kind") == "linear" and x.ndim == 2 and dy.ndim == 2:
+        # W (out, in) as the kit and torch hold it, or (in, out) as deep-learning-from-scratch
+        if expected.shape == (dy.shape[1], x.shape[1]):
+            return x.shape[0], lambda images: dy[images].T @ x[images]
+        if expected.shape == (x.shape[1], dy.shape[1]):
+            return x.shape[0], lambda images: x[images].T @ dy[images]
     return None
 
 
 def _part_of_batch(row, expected, got, context, tol):
-    """"only image 0 of the batch ..." when got is the share of some images only (the first
-    or last few, or one), possibly scaled."""
+    """"only image 0 of the batch ..." when got counts some images only (the first or last
+    few, or one), possibly scaled."""
     try:
-        shares = _batch_shares(row, expected, context)
+        maker = _batch_part_maker(row, expected, context)
+        return _match_batch_part(row, expected, got, context, tol, maker) if maker else ""
     except (ValueError, TypeError, KeyError, IndexError):
-        return ""
-    if shares is None or shares.shape[0] < 2:
-        return ""
-    n = shares.shape[0]
-    subsets = ([range(k) for k in range(1, n)] + [range(k, n) for k in range(1, n)]
-               + [[i] for i in range(1, n - 1)])
+        return ""   # a context that does not fit the arrays
+
+
+def _match_batch_part(row, expected, got, context, tol, maker):
+    n, part = maker
+    subsets = ([list(range(k)) for k in range(1, n)] + [list(range(k, n)) for k in range(1, n)]
+               + [[i] for i in range(1, min(n - 1, 16))])
     for images in subsets:
-        match = _fit(got, shares[list(images)].sum(axis=0), None, tol)
+        match = _fit(got, part(images), None, tol)
         if match is None:
             continue
         scale, error = match
-        which = f"image {images[0]}" if len(images) == 1 else f"images {_ranges(list(images))}"
-        factor = _scale_suffix(scale, _named_counts(row, expected, context))
-        evidence = f"{factor}: relative error {error:.1g} against that"
-        if row == "forward" or row.startswith("dLdx"):
+        which = f"image {images[0]}" if len(images) == 1 else f"images {_ranges(images)}"
+        evidence = (_scale_suffix(scale, _named_counts(row, expected, context))
+                    + f": relative error {error:.1g} against that")
+        if _has_batch_axis(row):
             what = "is computed" if row == "forward" else "receives a gradient"
             return f"only {which} of the batch {what}{evidence}"
         last = (" (the last one: each image overwrote the previous share instead of adding "
-                "to it)" if list(images) == [n - 1] else "")
+                "to it)" if images == [n - 1] else "")
         return f"{row} sums the share of only {which} of the batch of {n}{last}{evidence}"
     return ""
 

@@ -294,6 +294,21 @@ def test_dLdb_from_the_first_half_of_a_batch_of_4():
     assert "only images 0-1 of the batch of 4" in first_line("dLdb", case.db, got, case.context)
 
 
+@pytest.mark.parametrize("layout", ["(out, in)", "(in, out)"])
+def test_linear_dLdW_from_the_first_image_only(layout):
+    """W as the kit holds it (out, in), or as deep-learning-from-scratch does (in, out)."""
+    rng = np.random.default_rng(4)
+    layer = nl.nn_linear_layer(7, 5, rng=4)
+    x = rng.normal(size=(4, 7))
+    dy = rng.normal(size=(4, 5))
+    dW = layer.backprop(x, dy)[1]
+    got = np.outer(dy[0], x[0])
+    if layout == "(in, out)":
+        dW, got = dW.T, got.T
+    context = {"kind": "linear", "x": x, "dy": dy}
+    assert "only image 0 of the batch of 4" in first_line("dLdW", dW, got, context)
+
+
 def test_the_border_of_width_1_is_missing(conv):
     got = conv.dx.copy()
     got[..., [0, -1], :] = 0
@@ -327,8 +342,19 @@ def test_a_context_that_does_not_fit_is_ignored(conv):
     assert "wrong sign" in first_line("dLdx", conv.dx, -conv.dx, context)
 
 
+def test_the_callers_tolerance_decides(conv):
+    got = conv.dx * (1 + 1e-7)
+    assert diagnose("dLdx", conv.dx, got, {"tolerance": 1e-6})[0] == []
+    line = first_line("dLdx", conv.dx, got, {"tolerance": 1e-9})
+    assert "a constant factor 1.0000001, not a count" in line
+
+
 @pytest.mark.parametrize("args, error, words", [
     ((1, np.zeros(3), np.zeros(3)), TypeError, "diagnose: row must be a str"),
+    (("dLdx", np.zeros(3), np.zeros(3), {"tolerance": -1}), ValueError,
+     r"diagnose: context\['tolerance'\] must be a number"),
+    (("dLdx", np.zeros(3), np.zeros(3), {"dtype": "nonsense"}), TypeError,
+     r"diagnose: context\['dtype'\] must be a NumPy dtype"),
     (("dLdx", np.zeros(3), np.zeros(4)), ValueError, "diagnose: expected and got must have"),
     (("dLdx", np.zeros(3), np.array(["a"] * 3)), TypeError, "diagnose: got must be an array"),
     (("dLdx", np.zeros(3), np.zeros(3), [1]), TypeError, "diagnose: context must be a dict"),
