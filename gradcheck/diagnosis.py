@@ -1,6 +1,7 @@
 """Say in words what a wrong array is: the known mistake it matches, and its worst elements.
 
     diagnose(row, expected, got, context) -> (lines, worst)
+    diagnose_result(gradient_result, context) fills a failed report row's diagnosis and worst
     localise(evaluate, point, grad, upstream) -> worst coordinates, numeric vs analytic
 
 ``diagnose`` builds "known wrong" versions of the right array and tests each against the
@@ -23,7 +24,7 @@ from nnlayers._pool import offset_views
 
 from .numeric import relative_error
 
-__all__ = ["diagnose", "worst_elements", "localise", "every_max_gradient"]
+__all__ = ["diagnose", "diagnose_result", "worst_elements", "localise", "every_max_gradient"]
 
 TOLERANCE = 1e-6            # a candidate matches at this relative error or below
 FLOAT32_TOLERANCE = 1e-4    # ... when the homework computes in float32
@@ -75,6 +76,21 @@ def diagnose(row, expected, got, context=None):
     return _explain(row, expected, got, context, tol), worst
 
 
+def diagnose_result(result, context=None):
+    """Diagnose a failed row of a report in place: a ``numeric.GradientResult`` whose
+    ``expected`` and ``got`` arrays were kept by the reference check.  A row that passed, has
+    no arrays (no reference, an error) or already holds a diagnosis (the tie rule's) is left as
+    it is.  ``context`` as for ``diagnose``; the row's own tolerance decides the matches."""
+    expected, got = getattr(result, "expected", None), getattr(result, "got", None)
+    if result.status != "FAIL" or expected is None or got is None or result.diagnosis:
+        return result
+    if np.shape(expected) != np.shape(got):
+        return result
+    context = dict(context or {}, tolerance=result.tolerance)
+    result.diagnosis, result.worst = diagnose(result.gradient, expected, got, context)
+    return result
+
+
 def _tolerance(where, context):
     """The context's "tolerance", else 1e-4 for a float32 "dtype", else 1e-6."""
     tol = context.get("tolerance")
@@ -124,7 +140,7 @@ def _explain(row, expected, got, context, tol):
         return [f"{row} should be zero everywhere, but {np.count_nonzero(got)} of its "
                 f"{got.size} elements are not"]
     if not got.any():
-        return [f"{row} is zero everywhere: nothing reaches it"]
+        return [f"{row} is zero everywhere" + ("" if row == "forward" else ": nothing reaches it")]
     counts = _named_counts(row, expected, context)
     for claim, candidate, mask in _candidates(row, expected, context):
         match = _fit(got, candidate, mask, tol)
@@ -256,7 +272,7 @@ def _candidates(row, expected, context):
     yield from _swaps(row, expected)
     yield from _shifts(row, expected)
     yield from _context_candidates(row, expected, context)
-    yield from _borders(row, expected)
+    yield from _borders(row, expected, context.get("kind"))
 
 
 def _spatial_axes(array):
@@ -267,8 +283,9 @@ def _spatial_axes(array):
 def _flips(row, expected):
     axes = _spatial_axes(expected)
     if len(axes) == 2:
-        yield (f"{row} is the right one flipped in both spatial axes ([..., ::-1, ::-1]), "
-               f"as if the filter were rotated by 180 degrees", expected[..., ::-1, ::-1], None)
+        rotated = ", as if each filter were rotated by 180 degrees" if row == "dLdW" else ""
+        yield (f"{row} is the right one flipped in both spatial axes ([..., ::-1, ::-1])"
+               f"{rotated}", expected[..., ::-1, ::-1], None)
     for axis in axes:
         index = "[..., ::-1, :]" if len(axes) == 2 and axis == 2 else "[..., ::-1]"
         yield (f"{row} is the right one flipped along axis {axis} ({index})",
@@ -300,11 +317,16 @@ def _shifts(row, expected):
                    np.roll(expected, step, axis), mask)
 
 
-def _borders(row, expected):
+def _borders(row, expected, kind):
     """Right inside a border of width 1 or 2 (every side or some), wrong on the border."""
     axes = _spatial_axes(expected)
     if not axes:
         return
+    why = ""
+    if "conv" in str(kind):
+        why = (": the padding is wrong" if row == "forward" else
+               ": the gradient does not reach the border (padding not undone, or dLdy not "
+               "padded by the kernel size - 1)")
     sides = [(axis, end) for axis in axes for end in (0, -1)]
     for chosen in _side_sets(sides):
         for width in (1, 2):
@@ -316,10 +338,7 @@ def _borders(row, expected):
             if mask.sum() * 2 < mask.size:
                 continue
             where = _side_words(chosen, width, len(axes), len(sides))
-            why = ("the padding is wrong" if row == "forward" else
-                   "the gradient does not reach the border (padding not undone, or dLdy not "
-                   "padded by the kernel size - 1)")
-            yield f"{row} is right inside but {{state}} on {where}: {why}", expected, mask
+            yield f"{row} is right inside but {{state}} on {where}{why}", expected, mask
 
 
 def _side_sets(sides):

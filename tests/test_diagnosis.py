@@ -14,8 +14,9 @@ import pytest
 from scipy import signal
 
 import nnlayers as nl
-from gradcheck.diagnosis import diagnose, localise, worst_elements
+from gradcheck.diagnosis import diagnose, diagnose_result, localise, worst_elements
 from gradcheck.errormap import MAX_PANELS, error_maps, plot_error_map
+from gradcheck.numeric import check_layer
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 
@@ -367,6 +368,31 @@ def test_diagnose_validates_its_arguments(args, error, words):
 def test_worst_elements_counts_nan_as_worst():
     worst = worst_elements(np.zeros(5), np.array([0.0, 1.0, np.nan, -3.0, 0.5]))
     assert [w[0] for w in worst] == [(2,), (3,), (1,)]
+
+
+class FlippedWeightGradient(nl.nn_convolutional_layer):
+    """A homework conv layer whose dLdW is flipped in both spatial axes."""
+
+    def backprop(self, x, dLdy):
+        dx, dW, db = super().backprop(x, dLdy)
+        return dx, dW[..., ::-1, ::-1].copy(), db
+
+
+def test_diagnose_result_fills_a_failed_row_of_check_layer():
+    config = {"kernel": (3, 2), "stride": 1, "padding": 0}
+    homework = FlippedWeightGradient(3, 2, 9, 3, 4, rng=0)
+    reference = nl.nn_convolutional_layer(3, 2, 9, 3, 4)
+    reference.set_weights(*homework.get_weights())
+    x = np.random.default_rng(0).normal(size=(2, 3, 9, 7))
+    report = check_layer(homework, x, reference=reference, trials=2)
+    rows = {row.gradient: row for row in report.results}
+    assert [rows[name].status for name in ("forward", "dLdx", "dLdW", "dLdb")] == \
+        ["ok", "ok", "FAIL", "ok"]
+    for row in report.results:
+        diagnose_result(row, {"kind": "conv2d", "x": x, "config": config})
+    assert rows["dLdW"].diagnosis[0].startswith("dLdW is the right one flipped in both")
+    assert len(rows["dLdW"].worst) == 3
+    assert rows["dLdx"].diagnosis == [] and rows["dLdx"].worst == []
 
 
 # --------------------------------------------------------------------------------------------
