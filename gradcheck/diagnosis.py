@@ -397,6 +397,50 @@ def _pool_candidates(row, expected, context):
     yield ("every tied maximum receives the window's gradient (torch and the course give it "
            "to the first maximum only)", every_max_gradient(x4, dy4, pool, stride).reshape(x.shape),
            None)
+    if pool[0] == pool[1] > 1:
+        yield ("each window's gradient goes to the maximum's position transposed inside the "
+               "window (row and column of the argmax swapped, e.g. np.unravel_index with the "
+               "axes in the wrong order)", _transposed_argmax(x4, dy4, pool, stride).reshape(
+                   x.shape), None)
+    if stride[0] < pool[0] or stride[1] < pool[1]:
+        yield ("overlapping windows overwrite each other's gradient instead of adding up "
+               "(dx[window] = ... where it must be dx[window] += ...)",
+               _overwritten(x4, dy4, pool, stride).reshape(x.shape), None)
+
+
+def _first_max_offsets(x, pool, stride, out_hw):
+    """(N, C, OH, OW): the row-major offset inside each window of its first maximum."""
+    views = offset_views(x, pool, stride, out_hw)
+    top = np.max(np.stack(views), axis=0)
+    first = np.full(top.shape, -1)
+    for k, view in enumerate(views):
+        first = np.where((first < 0) & (view == top), k, first)
+    return first
+
+
+def _transposed_argmax(x, dy, pool, stride):
+    """Each window's gradient sent to (j, i) when its first maximum is at (i, j); square pools."""
+    first = _first_max_offsets(x, pool, stride, dy.shape[2:])
+    dx = np.zeros(x.shape)
+    targets = offset_views(dx, pool, stride, dy.shape[2:])
+    for k in range(pool[0] * pool[1]):
+        i, j = divmod(k, pool[1])
+        targets[j * pool[1] + i] += (first == k) * dy
+    return dx
+
+
+def _overwritten(x, dy, pool, stride):
+    """Windows in row-major order, each assigning its window of dx (zeros but its maximum)."""
+    first = _first_max_offsets(x, pool, stride, dy.shape[2:])
+    dx = np.zeros(x.shape)
+    offsets = np.arange(pool[0] * pool[1])
+    for a in range(dy.shape[2]):
+        for b in range(dy.shape[3]):
+            rows = slice(a * stride[0], a * stride[0] + pool[0])
+            cols = slice(b * stride[1], b * stride[1] + pool[1])
+            hit = offsets == first[:, :, a, b, None]
+            dx[:, :, rows, cols] = (hit * dy[:, :, a, b, None]).reshape(dy.shape[:2] + pool)
+    return dx
 
 
 def every_max_gradient(x, dy, pool, stride):

@@ -262,6 +262,31 @@ def test_max_pool_gradient_given_to_every_tied_maximum(pool, stride):
     assert line.startswith("every tied maximum receives the window's gradient")
 
 
+@pytest.mark.parametrize("pool, stride", [(2, 2), (3, 2)])
+def test_max_pool_argmax_transposed_inside_the_window(pool, stride):
+    case = MaxPool((4, 3, 12, 10), pool, stride)
+    got = np.zeros_like(case.x)
+    for n in range(case.x.shape[0]):
+        for c in range(case.x.shape[1]):
+            for i, j, rows, cols in case.windows():
+                r, q = np.unravel_index(np.argmax(case.x[n, c, rows, cols]), (pool, pool))
+                got[n, c, rows.start + q, cols.start + r] += case.dy[n, c, i, j]
+    line = first_line("dLdx", case.dx, got, case.context)
+    assert line.startswith("each window's gradient goes to the maximum's position transposed")
+
+
+def test_max_pool_overlapping_windows_overwrite():
+    case = MaxPool((4, 3, 11, 10), 3, 2)
+    got = np.zeros_like(case.x)
+    for n in range(case.x.shape[0]):
+        for c in range(case.x.shape[1]):
+            for i, j, rows, cols in case.windows():
+                window = case.x[n, c, rows, cols]
+                got[n, c, rows, cols] = (window == window.max()) * case.dy[n, c, i, j]
+    line = first_line("dLdx", case.dx, got, case.context)
+    assert line.startswith("overlapping windows overwrite each other's gradient")
+
+
 # --------------------------------------------------------------------------------------------
 # bias, part of the batch, border
 
