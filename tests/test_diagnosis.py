@@ -121,6 +121,7 @@ def test_the_worst_elements_are_the_truly_worst(conv):
     assert [w[0] for w in worst] == list(planted)
     for (index, expected, value), error in zip(worst, planted.values()):
         assert expected == conv.dx[index] and value == got[index]
+        assert value - expected == pytest.approx(error, abs=1e-2)
     assert "matches no known mistake" in lines[0]
     assert "wrong at" in lines[1]
 
