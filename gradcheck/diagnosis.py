@@ -141,15 +141,20 @@ def _explain(row, expected, got, context, tol):
     if not got.any():
         return [f"{row} is zero everywhere" + ("" if row == "forward" else ": nothing reaches it")]
     counts = _named_counts(row, expected, context)
-    for claim, candidate, mask in candidates(row, expected, context):
-        match = _fit(got, candidate, mask, tol)
+    for candidate in candidates(row, expected, context):
+        match = _fit(got, candidate.array, candidate.mask, tol)
         if match is not None:
             scale, error = match
-            line = (_factor_line(row, scale, counts) if claim is SAME
-                    else claim + _scale_suffix(scale, counts))
-            if mask is not None:   # say what the elements left out of the comparison hold
-                line = line.replace("{state}", "wrong" if got[~mask].any() else "zero")
-            return [f"{line}: relative error {error:.1g} against that"]
+            after = candidate.after
+            if candidate.claim is SAME:
+                line = _factor_line(row, scale, counts)
+                after = "after negating" if scale == -1.0 else after
+            else:
+                line = candidate.claim + _scale_suffix(scale, counts)
+                after += " and scaling" if scale != 1.0 else ""
+            if candidate.mask is not None:  # what the elements left out of the comparison hold
+                line = line.replace("{state}", "wrong" if got[~candidate.mask].any() else "zero")
+            return [f"{line}: relative error {_number(error, 1)} {after}"]
     part = _part_of_batch(row, expected, got, context, tol)
     if part:
         return [part]
@@ -207,10 +212,10 @@ def _scale_suffix(scale, counts):
     return f", scaled by {_number(scale)}{name and ' = ' + name}"
 
 
-def _number(value):
-    """4 significant digits, more when that would show a factor near 1 as "1"."""
-    short = f"{value:.4g}"
-    return f"{value:.12g}" if abs(float(short)) == 1.0 else short
+def _number(value, digits=4):
+    """``digits`` significant digits, more when that would show a factor near 1 as "1"."""
+    short = f"{value:.{digits}g}"
+    return f"{value:.12g}" if abs(float(short)) == 1.0 and value not in (1.0, -1.0) else short
 
 
 def _factor_name(scale, counts):
@@ -275,13 +280,13 @@ def _match_batch_part(row, expected, got, context, tol, maker):
         scale, error = match
         which = f"image {images[0]}" if len(images) == 1 else f"images {_ranges(images)}"
         evidence = (_scale_suffix(scale, _named_counts(row, expected, context))
-                    + f": relative error {error:.1g} against that")
+                    + f": relative error {_number(error, 1)} against ")
         if has_batch_axis(row):
             what = "is computed" if row == "forward" else "receives a gradient"
-            return f"only {which} of the batch {what}{evidence}"
+            return f"only {which} of the batch {what}{evidence}those images alone"
         last = (" (the last one: each image overwrote the previous share instead of adding "
                 "to it)" if images == [n - 1] else "")
-        return f"{row} sums the share of only {which} of the batch of {n}{last}{evidence}"
+        return f"{row} sums the share of only {which} of the batch of {n}{last}{evidence}that sum"
     return ""
 
 

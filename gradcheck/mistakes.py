@@ -1,7 +1,7 @@
 """The known mistakes, as candidate arrays built from the right one: what ``diagnose`` tests.
 
-Each candidate is ``(claim, array, mask)``: the sentence that names the mistake, the array a
-homework with exactly that mistake would return, and the elements to compare (None: all).
+Each ``Candidate`` holds the sentence that names the mistake, the array a homework with exactly
+that mistake would return, the elements to compare (None: all) and the evidence's words.
 From the right array alone: the identity (for a sign or a factor), flips in space, two axes
 swapped, a shift by one pixel, a border left out.  From the caller's context (input ``x``,
 upstream ``dy``, parameters, configuration): the max-pool rules (the gradient spread over the
@@ -13,15 +13,27 @@ The arithmetic is the kit's own (``conv4d`` and its adjoints, the mean-pool laye
 offset views) or a few lines of NumPy here.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from nnlayers import conv4d, conv4d_grad_input, conv4d_grad_weight, nn_meanpool_layer
 from nnlayers._pool import offset_views
 
-__all__ = ["SAME", "candidates", "batch_part_maker", "has_batch_axis", "every_max_gradient",
-           "pair"]
+__all__ = ["SAME", "Candidate", "candidates", "batch_part_maker", "has_batch_axis",
+           "every_max_gradient", "pair"]
 
 SAME = "same"   # the claim of the identity candidate: a pure factor or sign
+
+
+class Candidate(NamedTuple):
+    """A known mistake: its sentence, the array it gives, the elements compared (None: all),
+    and the words for the evidence ("relative error 0 after flipping")."""
+
+    claim: str
+    array: np.ndarray
+    mask: np.ndarray = None
+    after: str = "against that"
 
 
 def pair(value):
@@ -30,10 +42,10 @@ def pair(value):
 
 
 def candidates(row, expected, context):
-    """Every candidate ``(claim, array, mask)`` for ``row``, in the order they are tried: the
+    """Every ``Candidate`` for ``row``, in the order they are tried: the
     identity first, then the ones built from the right array alone, then the context's, the
     borders last (a border is the weakest evidence: most elements are compared as they are)."""
-    yield SAME, expected, None
+    yield Candidate(SAME, expected, None, "after scaling")
     yield from _flips(row, expected)
     yield from _swaps(row, expected)
     yield from _shifts(row, expected)
@@ -50,20 +62,20 @@ def _flips(row, expected):
     axes = _spatial_axes(expected)
     if len(axes) == 2:
         rotated = ", as if each filter were rotated by 180 degrees" if row == "dLdW" else ""
-        yield (f"{row} is the right one flipped in both spatial axes ([..., ::-1, ::-1])"
-               f"{rotated}", expected[..., ::-1, ::-1], None)
+        yield Candidate(f"{row} is the right one flipped in both spatial axes ([..., ::-1, ::-1])"
+                        f"{rotated}", expected[..., ::-1, ::-1], None, "after flipping")
     for axis in axes:
         index = "[..., ::-1, :]" if len(axes) == 2 and axis == 2 else "[..., ::-1]"
-        yield (f"{row} is the right one flipped along axis {axis} ({index})",
-               np.flip(expected, axis), None)
+        yield Candidate(f"{row} is the right one flipped along axis {axis} ({index})",
+                        np.flip(expected, axis), None, "after flipping")
 
 
 def _swaps(row, expected):
     for i in range(expected.ndim):
         for j in range(i + 1, expected.ndim):
             if expected.shape[i] == expected.shape[j] and expected.shape[i] > 1:
-                yield (f"{row} has axes {i} and {j} swapped (transposed)",
-                       np.swapaxes(expected, i, j), None)
+                yield Candidate(f"{row} has axes {i} and {j} swapped (transposed)",
+                                np.swapaxes(expected, i, j), None, "after swapping them back")
 
 
 def _shifts(row, expected):
@@ -77,10 +89,10 @@ def _shifts(row, expected):
             edge[axis] = 0 if step == 1 else -1
             mask[tuple(edge)] = False
             source, end = ("i - 1", "first") if step == 1 else ("i + 1", "last")
-            yield (f"{row} is the right one shifted by one pixel along axis {axis} "
+            yield Candidate(f"{row} is the right one shifted by one pixel along axis {axis} "
                    f"(its element i holds the right one's element {source}; its {end} element "
                    f"along that axis is {{state}})",
-                   np.roll(expected, step, axis), mask)
+                            np.roll(expected, step, axis), mask, "after shifting back")
 
 
 def _borders(row, expected, kind):
@@ -104,7 +116,8 @@ def _borders(row, expected, kind):
             if mask.sum() * 2 < mask.size:
                 continue
             where = _side_words(chosen, width, len(axes), len(sides))
-            yield f"{row} is right inside but {{state}} on {where}{why}", expected, mask
+            yield Candidate(f"{row} is right inside but {{state}} on {where}{why}", expected, mask,
+                            "inside the border")
 
 
 def _side_sets(sides):
@@ -158,20 +171,23 @@ def _pool_candidates(row, expected, context):
     x4, pool, stride = _pool_geometry(context, x)
     dy4 = dy.reshape(x4.shape[:2] + (-1, dy.shape[-1]))
     spread = nn_meanpool_layer(pool, stride).backprop(x4, dy4).reshape(x.shape)
-    yield ("the max-pool gradient is spread evenly over each window (mean pooling's rule), "
-           "not given to the window's maximum", spread, None)
-    yield ("every tied maximum receives the window's gradient (torch and the course give it "
-           "to the first maximum only)", every_max_gradient(x4, dy4, pool, stride).reshape(x.shape),
-           None)
+    yield Candidate("the max-pool gradient is spread evenly over each window (mean pooling's "
+                    "rule), not given to the window's maximum", spread, None, "against that rule")
+    yield Candidate("every tied maximum receives the window's gradient (torch and the course "
+                    "give it to the first maximum only)",
+                    every_max_gradient(x4, dy4, pool, stride).reshape(x.shape), None,
+                    "against that rule")
     if pool[0] == pool[1] > 1:
-        yield ("each window's gradient goes to the maximum's position transposed inside the "
-               "window (row and column of the argmax swapped, e.g. np.unravel_index with the "
-               "axes in the wrong order)", _transposed_argmax(x4, dy4, pool, stride).reshape(
-                   x.shape), None)
+        yield Candidate("each window's gradient goes to the maximum's position transposed "
+                        "inside the window (row and column of the argmax swapped, e.g. "
+                        "np.unravel_index with the axes in the wrong order)",
+                        _transposed_argmax(x4, dy4, pool, stride).reshape(x.shape), None,
+                        "against that rule")
     if stride[0] < pool[0] or stride[1] < pool[1]:
-        yield ("overlapping windows overwrite each other's gradient instead of adding up "
-               "(dx[window] = ... where it must be dx[window] += ...)",
-               _overwritten(x4, dy4, pool, stride).reshape(x.shape), None)
+        yield Candidate("overlapping windows overwrite each other's gradient instead of adding "
+                        "up (dx[window] = ... where it must be dx[window] += ...)",
+                        _overwritten(x4, dy4, pool, stride).reshape(x.shape), None,
+                        "against that rule")
 
 
 def _first_max_offsets(x, pool, stride, out_hw):
@@ -230,9 +246,10 @@ def _bias_candidates(row, expected, context):
     if b.size != expected.shape[1]:
         return
     b = b.reshape((1, -1) + (1,) * (expected.ndim - 2))
-    yield (f"forward is missing the bias: got - expected equals -{name} for every output pixel",
-           expected - b, None)
-    yield f"forward adds the bias twice: got - expected equals {name}", expected + b, None
+    yield Candidate(f"forward is missing the bias: got - expected equals -{name} for every "
+                    f"output pixel", expected - b, None, "after adding it back")
+    yield Candidate(f"forward adds the bias twice: got - expected equals {name}", expected + b,
+                    None, "after taking one away")
 
 
 _FILTER_VARIANTS = (
@@ -263,13 +280,14 @@ def _filter_candidates(row, expected, context):
             y = conv4d(x4, w, stride, padding, dilation).reshape(expected.shape)
             b = np.asarray(params.get("b", 0.0), np.float64)
             candidate = y + (b.reshape((1, -1) + (1,) * (expected.ndim - 2)) if b.ndim else b)
-            yield f"forward uses the filters {words}", candidate, None
+            yield Candidate(f"forward uses the filters {words}", candidate, None,
+                            "against that computation")
         elif context.get("dy") is not None:
             dy4 = np.asarray(context["dy"], np.float64).reshape((x4.shape[0], w4.shape[0], -1,
                                                                  np.shape(context["dy"])[-1]))
             candidate = conv4d_grad_input(dy4, w, x4.shape, stride, padding, dilation)
-            yield (f"dLdx is computed with the filters {words}", candidate.reshape(expected.shape),
-                   None)
+            yield Candidate(f"dLdx is computed with the filters {words}",
+                            candidate.reshape(expected.shape), None, "against that computation")
 
 
 def _conv_geometry(kind, x, w, config):
