@@ -185,6 +185,8 @@ def _fit(got, candidate, mask, tol):
         scale = 1.0
     elif abs(scale + 1.0) <= tol:
         scale = -1.0
+    elif b.size < 2:
+        return None     # one number is always some factor of another: no evidence
     return scale, error
 
 

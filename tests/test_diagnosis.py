@@ -126,6 +126,13 @@ def test_the_worst_elements_are_the_truly_worst(conv):
     assert "wrong at" in lines[1]
 
 
+def test_one_number_is_no_evidence_of_a_factor():
+    lines, worst = diagnose("forward", np.array(2.0), np.array(3.0))
+    assert "matches no known mistake" in lines[0]
+    assert worst == [((), 2.0, 3.0)]
+    assert "wrong sign" in diagnose("forward", np.array(2.0), np.array(-2.0))[0][0]
+
+
 def test_nan_is_named_first(conv):
     got = conv.dx.copy()
     got[0, 0, 5, 5] = np.nan
