@@ -252,12 +252,14 @@ def _bias_candidates(row, expected, context):
                     None, "after taking one away")
 
 
-_FILTER_VARIANTS = (
-    ("flipped in both spatial axes (a convolution where the course asks for the "
-     "cross-correlation, or the flip done twice)", lambda w: w[..., ::-1, ::-1]),
-    ("transposed (W.swapaxes(2, 3): rows and columns of each filter swapped)",
-     lambda w: w.swapaxes(2, 3)),
-)
+_CONVOLVED = ("(a convolution where the course asks for the cross-correlation, or the flip done "
+              "twice)")
+_FILTER_VARIANTS = {   # kind -> (words, change of the (F, C, KH, KW) filters)
+    "conv2d": (("flipped in both spatial axes " + _CONVOLVED, lambda w: w[..., ::-1, ::-1]),
+               ("transposed (W.swapaxes(2, 3): rows and columns of each filter swapped)",
+                lambda w: w.swapaxes(2, 3))),
+    "conv1d": (("reversed (W[..., ::-1]) " + _CONVOLVED, lambda w: w[..., ::-1]),),
+}
 
 
 def _filter_candidates(row, expected, context):
@@ -272,7 +274,7 @@ def _filter_candidates(row, expected, context):
     x4, w4, stride, padding, dilation = _conv_geometry(kind, np.asarray(x, np.float64),
                                                        np.asarray(params["W"], np.float64),
                                                        context.get("config") or {})
-    for words, change in _FILTER_VARIANTS:
+    for words, change in _FILTER_VARIANTS[kind]:
         w = np.ascontiguousarray(change(w4))
         if w.shape != w4.shape or np.array_equal(w, w4):
             continue

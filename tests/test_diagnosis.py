@@ -203,6 +203,18 @@ def test_forward_with_flipped_filters(conv):
     assert line.startswith("forward uses the filters flipped in both spatial axes")
 
 
+def test_conv1d_forward_with_reversed_filters():
+    rng = np.random.default_rng(10)
+    layer = nl.nn_conv1d_layer(3, 2, 4, rng=10)
+    W, b = layer.get_weights()
+    x = rng.normal(size=(4, 2, 15))
+    got = np.stack([[sum(signal.convolve(x[n, c], W[f, c], mode="valid") for c in range(2))
+                     + b[0, f, 0] for f in range(4)] for n in range(4)])
+    context = {"kind": "conv1d", "x": x, "params": {"W": W, "b": b}, "config": {"kernel": 3}}
+    line = first_line("forward", layer.forward(x), got, context)
+    assert line.startswith("forward uses the filters reversed (W[..., ::-1])")
+
+
 def test_dLdx_with_unflipped_filters(conv):
     """dLdx as the full correlation of dy with W (scipy.signal.correlate): the flip is missing."""
     got = np.zeros_like(conv.dx)
