@@ -42,9 +42,9 @@ def pair(value):
 
 
 def candidates(row, expected, context):
-    """Every ``Candidate`` for ``row``, in the order they are tried: the
-    identity first, then the ones built from the right array alone, then the context's, the
-    borders last (a border is the weakest evidence: most elements are compared as they are)."""
+    """Every ``Candidate`` for ``row``, in the order they are tried: the identity first, then
+    the ones built from the right array alone, then the context's, the borders last (the
+    weakest evidence: they compare the inside only)."""
     yield Candidate(SAME, expected, None, "after scaling")
     yield from _flips(row, expected)
     yield from _swaps(row, expected)
