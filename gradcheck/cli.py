@@ -205,7 +205,30 @@ def _siblings(path):
     return sorted(p for p in path.parent.glob("*.py") if p != path)[:50]
 
 
+def _plot(submission, folder):
+    """One PNG error map per failed row that has the reference's array."""
+    from .errormap import plot_error_map
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for report in submission.reports:
+        for index, row in enumerate(report.results):
+            if row.status == "ok" or row.expected is None or row.got is None:
+                continue
+            if np.shape(row.expected) != np.shape(row.got) or np.ndim(row.got) < 2:
+                continue
+            stem = "".join(c if c.isalnum() else "_" for c in f"{report.layer}_{row.gradient}")
+            path = folder / f"{stem}_{index:02d}.png"
+            plot_error_map(row.expected, row.got, f"{report.layer} {row.gradient}, {row.case}", path)
+            written.append(path)
+    return written
+
+
 def _emit(submission, args, target):
+    if args.plot:
+        for path in _plot(submission, args.plot):
+            if not args.json:
+                print(f"error map: {path}")
     if args.gradescope:
         _write_json(args.gradescope, gradescope_results(submission))
     if args.json:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .loading import _python2_hint
+from .diagnosis import diagnose_result, localise, worst_elements
 from .numeric import LayerReport, check_layer, describe_error
 from .reference import ReferenceError_, tie_rule_row
 from .references import BUILDERS
@@ -288,8 +289,8 @@ class _Grading:
 
     def grade_class(self, name, spec):
         s = self.settings
-        report = LayerReport(name, s.method, "float64", s.step, s.trials, style=spec.style)
-        report.course_label = spec.label
+        report = LayerReport(name, s.method, "float64", s.step, s.trials, style=spec.style,
+                             course_label=spec.label)
         course_ok = True
         for index, case in enumerate(spec.cases):
             counts = case.course or s.strict
@@ -316,6 +317,7 @@ class _Grading:
             keywords = dict(s.check_keywords(), trials=case.trials or s.trials)
             part = check_layer(layer, x, name=name, reference=reference, case=case.label,
                                counts=counts, **keywords)
+            _diagnose(part, spec, case, params, reference is not None)
             if problem:
                 part.results.insert(0, _error_row(problem, case.label, counts, "parameters"))
             if part.error:
@@ -341,6 +343,36 @@ class _Grading:
             except (HomeworkRaised, ReferenceError_) as error:
                 report.results.append(_error_row(str(error), case.label, s.strict, "dLdx (ties)"))
         return report
+
+
+_PARAM_NAMES = {"batchnorm": ("gamma", "beta")}
+
+
+def _diagnose(part, spec, case, params, has_reference):
+    """Say what each failed row of ``part`` is: the known mistake it matches (against the
+    reference), or, with no reference, where the finite differences disagree most."""
+    names = _PARAM_NAMES.get(spec.kind, ("W", "b"))
+    context = {"kind": spec.kind, "config": case.config, "x": part.inputs.get("x"),
+               "dy": part.inputs.get("dy"), "params": dict(zip(names, params))}
+    for row in part.results:
+        if row.status != "FAIL":
+            continue
+        if row.got is not None and not np.any(row.got) and np.any(row.expected):
+            row.diagnosis = [f"{row.gradient} is all zeros where the right one is not: "
+                             f"not implemented yet, or never written?"]
+            row.worst = worst_elements(row.expected, row.got)
+        elif has_reference:
+            diagnose_result(row, context)
+        elif row.probe is not None and row.probe[2] is not None:
+            evaluate, point, grad = row.probe
+            try:
+                worst = localise(evaluate, point, grad, part.inputs["dy"])
+            except (HomeworkRaised, ValueError, TypeError):
+                continue
+            row.worst = [(index, numeric, analytic) for index, numeric, analytic in worst]
+            row.diagnosis = [f"{row.gradient} disagrees most with the numeric derivative at "
+                             + ", ".join(f"{tuple(map(int, i))} (numeric {n:.6g}, backprop {a:.6g})"
+                                         for i, n, a in worst)]
 
 
 def _not_implemented(message):
@@ -406,7 +438,7 @@ def grade_submission(path, settings, *, names=None, label=None, style=None,
                 reason = (f"no class {' or '.join(groups[0])} found" if groups and not names
                           else f"{path.name} defines no class {target.name!r}")
                 failed = LayerReport.failed(target.name, reason, target.style)
-                failed.course_label = spec.label if spec else target.name
+                failed.course_label = spec.label if spec else ""
                 submission.reports.append(failed)
                 continue
             if target.style == "course_torch" and not _torch_available():

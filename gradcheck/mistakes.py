@@ -183,6 +183,14 @@ def _pool_candidates(row, expected, context):
                         "np.unravel_index with the axes in the wrong order)",
                         _transposed_argmax(x4, dy4, pool, stride).reshape(x.shape), None,
                         "against that rule")
+    for k in range(pool[0] * pool[1]):                 # a fixed position, not the argmax
+        i, j = divmod(k, pool[1])
+        fixed = np.zeros(x4.shape)
+        offset_views(fixed, pool, stride, dy4.shape[2:])[k] += dy4
+        yield Candidate(f"each window's gradient goes to the same position ({i}, {j}) of the "
+                        f"window whatever the values (the argmax is never used: right only on "
+                        f"an ordered ramp such as arange + 1, whose maxima all sit there)",
+                        fixed.reshape(x.shape), None, "against that rule")
     if stride[0] < pool[0] or stride[1] < pool[1]:
         yield Candidate("overlapping windows overwrite each other's gradient instead of adding "
                         "up (dx[window] = ... where it must be dx[window] += ...)",

@@ -9,6 +9,7 @@ import numpy as np
 
 import nnlayers
 
+from .mistakes import every_max_gradient, pair
 from .numeric import GradientResult, _as_tuple, describe_error, relative_error
 
 __all__ = ["ReferenceError_", "conv2d_reference", "maxpool2d_reference", "tie_rule_row"]
@@ -46,23 +47,6 @@ def maxpool2d_reference(config, params=()):
     return nnlayers.nn_maxpool_layer(config["pool"], config["stride"])
 
 
-def _all_tied(x, dy, pool, stride):
-    """Max-pool backprop that gives each window's gradient to EVERY element equal to its max."""
-    n, c, h, w = x.shape
-    (ph, pw), (sh, sw) = (pool, pool) if np.isscalar(pool) else pool, (stride, stride) if np.isscalar(stride) else stride
-    oh, ow = dy.shape[2:]
-    dx = np.zeros_like(x, dtype=np.float64)
-    top = np.full(dy.shape, -np.inf)
-    for i in range(ph):
-        for j in range(pw):
-            top = np.maximum(top, x[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw])
-    for i in range(ph):
-        for j in range(pw):
-            view = x[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-            dx[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += (view == top) * dy
-    return dx
-
-
 _TIE_RULE_WHY = ("torch, the kit and the course's reference give a tied window's gradient to "
                  "its first maximum in row-major order, so that the gradient sums to what "
                  "reaches the window. It matters in practice: a max-pool after ReLU meets "
@@ -90,8 +74,9 @@ def tie_rule_row(layer, reference, x, pool, stride, rng, counts):
         row.error = f"backprop's dLdx has shape {got.shape}, expected {x.shape}"
         return row
     first = np.asarray(reference.backprop(x, V), dtype=np.float64)
-    every = _all_tied(x, V, pool, stride)
-    counts_tied = _all_tied(x, np.ones_like(V), pool, stride)
+    pool, stride = pair(pool), pair(stride)
+    every = every_max_gradient(x, V, pool, stride)
+    tied = _ties_per_window(x, np.asarray(reference.forward(x)), pool, stride)
     row.rel_error = relative_error(first, got)
     row.tolerance = 1e-9
     row.expected, row.got = first, got
@@ -103,7 +88,7 @@ def tie_rule_row(layer, reference, x, pool, stride, rng, counts):
     rules = {
         "gives a tied window's gradient to every tied maximum": every,
         "splits a tied window's gradient evenly over its tied maxima":
-            _all_tied(x, V, pool, stride) / np.maximum(counts_tied, 1),
+            every_max_gradient(x, V / tied, pool, stride),
         "gives a tied window's gradient to its last maximum":
             _last_max(reference, x, V),
     }
@@ -113,6 +98,16 @@ def tie_rule_row(layer, reference, x, pool, stride, rng, counts):
                 "maximum's, every maximum's and the last maximum's)")
     row.diagnosis = [f"this layer {rule}; {_TIE_RULE_WHY}"]
     return row
+
+
+def _ties_per_window(x, top, pool, stride):
+    """How many elements of each window equal its maximum ``top`` (N, C, OH, OW)."""
+    (ph, pw), (sh, sw), (oh, ow) = pool, stride, top.shape[2:]
+    count = np.zeros(top.shape)
+    for i in range(ph):
+        for j in range(pw):
+            count += x[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] == top
+    return count
 
 
 def _last_max(reference, x, V):

@@ -68,3 +68,31 @@ HOSTILE = [e["path"] for e in MANIFEST if e.get("hostile")]
 def test_every_hostile_submission_fails(graded, path):
     submission = graded[_entry_name(path)]
     assert not submission.passed, submission.to_dict()
+
+
+# Words the report must use for each planted mistake (issue 10, item 4).
+NAMED = {
+    "zero": "all zeros", "missing_bias": "missing the bias", "spatial_flip": "flipped",
+    "transposed": "swapped", "sign": "wrong sign", "factor": "factor",
+    "spread_pool": "spread evenly", "ties_all": "every tied maximum", "shift": "shifted",
+    "partial_batch": "image", "border": "border", "wrong_argmax": "position",
+    "template": "not implemented",
+}
+PLANTED = [(e["path"], cls, t["mistake"]) for e in MANIFEST if not e.get("hostile")
+           for cls, t in e["classes"].items() if t.get("mistake")]
+
+
+@pytest.mark.parametrize("path, cls, mistake", PLANTED, ids=[f"{p}:{c}" for p, c, _ in PLANTED])
+def test_each_planted_mistake_is_named(graded, path, cls, mistake):
+    entry = next(e for e in MANIFEST if e["path"] == path)
+    if entry["style"] == "course_torch" and not HAS_TORCH:
+        pytest.skip("the torch edition needs torch")
+    submission = graded[_entry_name(path)]
+    report = next(r for r in submission.reports if r.layer == cls)
+    said = " ".join([report.error] + report.warnings + [
+        " ".join(row.diagnosis + [row.error]) for row in report.results]).lower()
+    only_other_shapes = entry["classes"][cls]["default"] == "pass"
+    if mistake.startswith("shapes_") or (only_other_shapes and mistake != "ties_all"):
+        assert "right on the course's shapes, wrong on" in said, said
+    else:
+        assert NAMED[mistake] in said, (mistake, said[:600])
