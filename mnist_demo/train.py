@@ -17,9 +17,9 @@ import time
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
-from tqdm.auto import tqdm
-
 import nnlayers as nl
+
+from .progress import progress_bar
 
 __all__ = ["TrainConfig", "default_config", "build_cnn", "scale_images", "random_shift",
            "train", "History"]
@@ -102,8 +102,13 @@ def _optimizer(config):
     raise ValueError(f"train: optimizer must be 'adam' or 'sgd', got {config.optimizer!r}")
 
 
-def train(data, config, *, progress=True, model=None):
-    """Train on ``data`` (an ``MNIST`` from ``load_mnist``); returns ``(model, history)``."""
+def train(data, config, *, progress=True, epoch_lines=True, model=None):
+    """Train on ``data`` (an ``MNIST`` from ``load_mnist``); returns ``(model, history)``.
+
+    ``progress`` shows a bar per epoch (a widget in a notebook with ipywidgets, none in a
+    notebook without); ``epoch_lines`` prints one line per epoch (loss, accuracies, time),
+    with or without the bars.
+    """
     if config.epochs < 1 or config.batch_size < 1 or not 0 <= config.val_fraction < 1:
         raise ValueError(f"train: epochs and batch_size must be >= 1 and val_fraction in [0, 1), "
                          f"got {asdict(config)}")
@@ -120,8 +125,8 @@ def train(data, config, *, progress=True, model=None):
         optimizer.lr = config.lr * config.lr_decay ** epoch
         start = time.perf_counter()
         batches = rng.permutation(fit)
-        bar = tqdm(range(0, len(batches), config.batch_size), disable=not progress,
-                   desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=True)
+        bar = progress_bar(range(0, len(batches), config.batch_size), disable=not progress,
+                           desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=True)
         loss_sum = correct = seen = 0
         for first in bar:
             index = batches[first:first + config.batch_size]
@@ -138,7 +143,7 @@ def train(data, config, *, progress=True, model=None):
         history.lr.append(optimizer.lr)
         val_acc = float((model.predict(x_all[val]) == y_all[val]).mean()) if n_val else float("nan")
         history.val_accuracy.append(val_acc)
-        if progress:
+        if epoch_lines:
             bar.write(f"epoch {epoch + 1}: loss {loss_sum / seen:.4f}, train accuracy "
                       f"{correct / seen:.4f}, validation accuracy {val_acc:.4f}, "
                       f"{history.seconds[-1]:.1f} s")

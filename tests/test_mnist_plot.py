@@ -64,6 +64,13 @@ def test_cli_refuses_more_digits_than_there_are(tmp_path, capsys):
     assert "more than the 1000 test digits" in capsys.readouterr().err
 
 
+def test_cli_cache_path_that_is_a_file_falls_back_and_says_why(tmp_path, capsys):
+    (tmp_path / "cache").write_text("")
+    assert main(["--data-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "d.png")]) == 0
+    out = capsys.readouterr().out
+    assert "embedded sample" in out and "is a file, not a folder" in out
+
+
 def test_python_dash_m_mnist_demo_without_network_falls_back(tmp_path):
     env = {"NNLAYERS_MNIST_MIRRORS": "http://127.0.0.1:9/", "NNLAYERS_DATA": str(tmp_path / "c"),
            "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": str(tmp_path)}
