@@ -211,7 +211,7 @@ def draw_main(args):
     if not _save(figure, args.out or "mnist_samples.png"):
         return 1
     if args.show:
-        _show(figure)
+        figure.show()
     return 0
 
 
@@ -229,16 +229,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (CommandError, OSError, ValueError) as error:  # e.g. an unusable cache folder
         print(f"error: {error}", file=sys.stderr)
         return 2
-
-
-def _show(figure):
-    """Open the figure in a window when there is a display; say so when there is none."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        print("no display found: the picture is in the PNG file only")
-        return
-    import matplotlib.pyplot as plt
-
-    manager = plt.figure().canvas.manager  # a window to host our figure
-    manager.canvas.figure = figure
-    figure.set_canvas(manager.canvas)
-    plt.show()

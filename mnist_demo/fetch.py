@@ -25,10 +25,11 @@ import socket
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
+from types import ModuleType
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-import pooch
 import requests
 import urllib3
 
@@ -69,13 +70,22 @@ class _TooSlow(Exception):
     """The file did not arrive before its deadline."""
 
 
+def _pooch() -> ModuleType:
+    """pooch, imported on first use and quietly: it imports ``tqdm.auto``, which in a notebook
+    without ipywidgets warns "IProgress not found" (pooch's own bars are not used here)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import pooch
+    return pooch
+
+
 def resolve_data_dir(data_dir: Union[str, "os.PathLike[str]", None] = None) -> Path:
     """The cache folder: ``data_dir``, else ``$NNLAYERS_DATA``, else the OS cache folder."""
     if data_dir is not None:
         return Path(data_dir).expanduser()
     if os.environ.get("NNLAYERS_DATA"):
         return Path(os.environ["NNLAYERS_DATA"]).expanduser()
-    return Path(pooch.os_cache("nnlayers")) / "mnist"
+    return Path(_pooch().os_cache("nnlayers")) / "mnist"
 
 
 def resolve_mirrors(mirrors: Union[str, Sequence[str], None] = None) -> List[str]:
@@ -125,7 +135,7 @@ def prepare_cache(folder: Path) -> None:
 @contextlib.contextmanager
 def _quiet_pooch() -> Iterator[None]:
     """pooch logs 'Downloading data from ...' even for attempts that fail; we say it ourselves."""
-    logger = pooch.get_logger()
+    logger = _pooch().get_logger()
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
@@ -285,7 +295,7 @@ def fetch_file(name: str, size: int, sha256: str, data_dir: Union[str, "os.PathL
         downloader = _Downloader(size, timeout, min_rate, progress)
         try:
             with _quiet_pooch():
-                pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=name, path=data_dir,
+                _pooch().retrieve(url, known_hash=f"sha256:{sha256}", fname=name, path=data_dir,
                                downloader=downloader)
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError,
                 http.client.HTTPException, OSError, ValueError, _Refused, _TooSlow) as error:

@@ -1,9 +1,14 @@
-"""Pictures of digits, each titled with its label (and, given predictions, red when wrong)."""
+"""Pictures of digits, each titled with its label (and, given predictions, red when wrong).
+
+Every function returns an ``InlineFigure``: save it with ``figure.savefig("file.png")``; in
+a notebook, a figure that is a cell's value displays inline; ``figure.show()`` displays it
+inline in a notebook and in a window in a terminal.
+"""
 
 import math
 
 import numpy as np
-from matplotlib.figure import Figure
+from .figure import InlineFigure
 
 __all__ = ["pick_indices", "plot_digits", "plot_training_curves", "confusion_matrix", "plot_confusion"]
 
@@ -57,7 +62,7 @@ def plot_digits(images, labels, n=3, indices=None, seed=None, *, predictions=Non
 
     ncols = ncols or min(len(indices), 10)
     nrows = math.ceil(len(indices) / ncols)
-    figure = Figure(figsize=(1.8 * ncols, 2.0 * nrows + (0.4 if title else 0)), layout="constrained")
+    figure = InlineFigure(figsize=(1.8 * ncols, 2.0 * nrows + (0.4 if title else 0)), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False)
     vmax = 255 if images.dtype == np.uint8 else None
     for ax in axes.ravel():
@@ -79,7 +84,7 @@ def plot_digits(images, labels, n=3, indices=None, seed=None, *, predictions=Non
 def plot_training_curves(history, title=None):
     """A Figure: loss per epoch, and train/validation accuracy per epoch (a ``train.History``)."""
     epochs = np.arange(1, len(history.train_loss) + 1)
-    figure = Figure(figsize=(9, 3.4), layout="constrained")
+    figure = InlineFigure(figsize=(9, 3.4), layout="constrained")
     loss_ax, acc_ax = figure.subplots(1, 2)
     loss_ax.plot(epochs, history.train_loss, marker="o")
     loss_ax.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
@@ -107,7 +112,7 @@ def confusion_matrix(labels, predictions, classes=10):
 def plot_confusion(labels, predictions, title=None):
     """A Figure: the confusion matrix, each cell labelled with its count."""
     counts = confusion_matrix(labels, predictions)
-    figure = Figure(figsize=(5.6, 5), layout="constrained")
+    figure = InlineFigure(figsize=(5.6, 5), layout="constrained")
     ax = figure.subplots()
     image = ax.imshow(counts, cmap="Blues")
     for (i, j), value in np.ndenumerate(counts):

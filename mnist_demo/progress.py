@@ -6,26 +6,13 @@ chunks, and ``tqdm.auto`` warns "IProgress not found"): callers print one line p
 instead.  ``tqdm.auto`` is never imported, so nothing warns at import.
 """
 
-import importlib.util
-import sys
 from typing import Any
 
 from tqdm import tqdm as text_tqdm
 
-__all__ = ["in_notebook", "progress_bar"]
+from .notebook import in_notebook, widgets_available
 
-
-def in_notebook() -> bool:
-    """True when running in a Jupyter kernel (IPython's ZMQ shell), False in a terminal."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython() if hasattr(ipython, "get_ipython") else None
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def _widgets_available() -> bool:
-    return importlib.util.find_spec("ipywidgets") is not None
+__all__ = ["progress_bar"]
 
 
 def progress_bar(iterable: Any = None, *, disable: bool = False, **kwargs: Any) -> text_tqdm:
@@ -35,7 +22,7 @@ def progress_bar(iterable: Any = None, *, disable: bool = False, **kwargs: Any) 
     ``disable`` is true or when in a notebook without ipywidgets.
     """
     if in_notebook():
-        if _widgets_available():
+        if widgets_available():
             from tqdm.notebook import tqdm as widget_tqdm
 
             return widget_tqdm(iterable, disable=disable, **kwargs)

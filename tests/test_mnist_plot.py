@@ -59,6 +59,14 @@ def test_cli_writes_a_png_offline(tmp_path, capsys):
         f"#{i} label {data.y_test[i]}" for i in drawn) in printed
 
 
+def test_cli_show_without_a_display_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main(["--offline", "--show", "--out", str(tmp_path / "d.png")]) == 0
+    assert "no display found: the picture is in the PNG file only" in capsys.readouterr().out
+
+
 def test_cli_refuses_more_digits_than_there_are(tmp_path, capsys):
     assert main(["--offline", "--n", "1001", "--split", "test", "--out", str(tmp_path / "x.png")]) == 2
     assert "more than the 1000 test digits" in capsys.readouterr().err
