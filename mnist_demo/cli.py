@@ -19,34 +19,35 @@ import warnings
 from typing import Optional, Sequence
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from .fetch import DEFAULT_MIN_RATE, DEFAULT_TIMEOUT
-from .load import load_mnist
+from .load import MNIST, load_mnist
 from .plot import plot_confusion, plot_digits, plot_training_curves
 
 __all__ = ["main"]
 
 
-def _positive_int(text):
+def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
 
 
-def _positive_float(text):
+def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
     return value
 
 
-def _data_arguments(parser, defaults=True):
+def _data_arguments(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
     """The data options, on the main parser and again on 'train' (so they go before or after it).
 
     On 'train' their defaults are SUPPRESS: an option given before 'train' is not reset.
     """
-    def default(value):
+    def default(value: object) -> object:
         return value if defaults else argparse.SUPPRESS
 
     parser.add_argument("--offline", action="store_true", default=default(False),
@@ -64,7 +65,7 @@ def _data_arguments(parser, defaults=True):
 DRAW_OPTIONS = ("n", "seed", "split", "out", "model", "confusion", "show")
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mnist-demo",
         description="Label random MNIST digits: load the data (downloaded once and cached, or "
@@ -97,7 +98,7 @@ def build_parser():
     return parser
 
 
-def _train_arguments(parser):
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=_positive_int, default=None,
                         help="passes over the training set (default: 5 on MNIST, 36 on the sample)")
     parser.add_argument("--batch-size", type=_positive_int, default=None,
@@ -127,7 +128,7 @@ class CommandError(Exception):
     """A mistake or a failure to report in one line, with exit status 2 (no traceback)."""
 
 
-def _load(args):
+def _load(args: argparse.Namespace) -> MNIST:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the fallback is reported below, once
         data = load_mnist(args.data_dir, offline=args.offline,
@@ -137,7 +138,7 @@ def _load(args):
     return data
 
 
-def _save(figure, path):
+def _save(figure: Figure, path: str) -> bool:
     try:
         figure.savefig(path, dpi=100)
     except OSError as error:
@@ -147,7 +148,7 @@ def _save(figure, path):
     return True
 
 
-def train_main(args):
+def train_main(args: argparse.Namespace) -> int:
     from .train import default_config, train
 
     if os.path.exists(args.model_out) and not args.force:
@@ -174,7 +175,8 @@ def train_main(args):
     return 0 if ok else 1
 
 
-def predict_main(args, images, labels, split):
+def predict_main(args: argparse.Namespace, images: np.ndarray, labels: np.ndarray,
+                 split: str) -> int:
     from .train import build_cnn, scale_images
 
     model = build_cnn()
@@ -196,7 +198,7 @@ def predict_main(args, images, labels, split):
     return 0 if ok else 1
 
 
-def draw_main(args):
+def draw_main(args: argparse.Namespace) -> int:
     data = _load(args)
     split = args.split or ("test" if args.model else "train")
     images, labels = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)

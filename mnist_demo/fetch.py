@@ -25,14 +25,14 @@ import socket
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import requests
 import urllib3
 
+from .notebook import quiet_tqdm_auto
 from .progress import progress_bar
 from .registry import MIRRORS
 
@@ -71,10 +71,8 @@ class _TooSlow(Exception):
 
 
 def _pooch() -> ModuleType:
-    """pooch, imported on first use and quietly: it imports ``tqdm.auto``, which in a notebook
-    without ipywidgets warns "IProgress not found" (pooch's own bars are not used here)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found")
+    """pooch, imported on first use and quietly (it imports ``tqdm.auto``)."""
+    with quiet_tqdm_auto():
         import pooch
     return pooch
 
@@ -174,7 +172,7 @@ def verify_file(path: Path, size: int, sha256: str) -> Optional[str]:
     return None
 
 
-def _reader(raw: urllib3.response.HTTPResponse):
+def _reader(raw: Any) -> Callable[[int], bytes]:
     """A read-at-most-n function on the undecoded body that returns as soon as bytes arrive.
 
     ``read(n)`` would wait for all n bytes, so a trickle would never reach a deadline check.
@@ -194,7 +192,7 @@ class _Downloader:
         self.seconds = timeout[0] + timeout[1] + size / min_rate
         self.progress = progress
 
-    def __call__(self, url: str, output_file, pooch_object=None) -> None:
+    def __call__(self, url: str, output_file: str, pooch_object: Any = None) -> None:
         deadline = time.monotonic() + self.seconds
         with requests.get(url, stream=True, timeout=self.timeout) as response:
             response.raise_for_status()

@@ -11,6 +11,7 @@ import io
 import os
 import sys
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from .notebook import in_notebook
@@ -27,6 +28,8 @@ def has_display() -> bool:
 
 class InlineFigure(Figure):
     """A Figure that Jupyter shows inline as a PNG, and ``show()`` shows wherever it runs."""
+
+    indices: np.ndarray  # set by plot_digits: which digits it drew
 
     def _repr_png_(self) -> bytes:
         """The PNG that Jupyter displays when the figure is a cell's value."""
@@ -50,6 +53,9 @@ class InlineFigure(Figure):
         import matplotlib.pyplot as plt
 
         manager = plt.figure().canvas.manager  # a window to host this figure
+        if manager is None:
+            print("no window could be opened: the picture is in the PNG file only")
+            return
         manager.canvas.figure = self
         self.set_canvas(manager.canvas)
         plt.show()

@@ -8,8 +8,10 @@ naming the file and the fault: empty, not gzip, truncated, corrupt deflate data,
 bad length trailer, trailing data, longer than expected.
 """
 
+import os
 import zlib
 from pathlib import Path
+from typing import NoReturn, Union
 
 __all__ = ["GzipStream"]
 
@@ -33,7 +35,7 @@ class GzipStream:
     goes on past what was read, if the trailer is wrong, or if bytes follow the stream.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: Union[str, "os.PathLike[str]"]) -> None:
         self.path = Path(path)
         self._file = open(self.path, "rb")
         self._inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip wrapper only
@@ -42,16 +44,16 @@ class GzipStream:
         self._file_ended = False
         self._check_magic()
 
-    def __enter__(self):
+    def __enter__(self) -> "GzipStream":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._file.close()
 
-    def _fail(self, what):
+    def _fail(self, what: str) -> NoReturn:
         raise ValueError(f"{self.path}: {what}")
 
-    def _check_magic(self):
+    def _check_magic(self) -> None:
         start = self._file.read(BLOCK)
         if not start:
             self._fail("the file is empty (expected a gzip-compressed IDX file)")
@@ -60,7 +62,7 @@ class GzipStream:
                        f"gzip starts with 1f8b)")
         self._pending = start
 
-    def _inflate(self, limit):
+    def _inflate(self, limit: int) -> bytes:
         """Up to ``limit`` (>= 1) more inflated bytes; b"" once the gzip stream has ended."""
         while not self._inflater.eof:
             if not self._pending and not self._file_ended:
@@ -81,14 +83,14 @@ class GzipStream:
                 return out
         return b""
 
-    def _describe(self, error):
+    def _describe(self, error: zlib.error) -> str:
         text = str(error)
         for key, meaning in _TRAILER_ERRORS.items():
             if key in text:
                 return meaning
         return f"corrupt compressed data (zlib: {text.split(': ', 1)[-1]})"
 
-    def read_exact(self, n, what):
+    def read_exact(self, n: int, what: str) -> bytes:
         """The next ``n`` inflated bytes; ValueError naming ``what`` if the data ends first."""
         parts, wanted = [], n
         while wanted:
@@ -100,7 +102,7 @@ class GzipStream:
             wanted -= len(out)
         return b"".join(parts)
 
-    def read_into(self, buffer, what):
+    def read_into(self, buffer: memoryview, what: str) -> None:
         """Fill ``buffer`` (a writable memoryview of bytes) from the stream, in blocks."""
         filled, n = 0, len(buffer)
         while filled < n:
@@ -110,7 +112,7 @@ class GzipStream:
             buffer[filled:filled + len(out)] = out
             filled += len(out)
 
-    def finish(self, expected):
+    def finish(self, expected: int) -> None:
         """Check that the data stops here (at ``expected`` bytes), the trailer and the file's end."""
         if self._inflate(1):
             self._fail(f"the data goes on past the {expected} bytes the IDX header declares")

@@ -7,8 +7,11 @@ labels ``0x00000801`` (count,).
 """
 
 import gzip
+import os
+from typing import Union
 
 import numpy as np
+import numpy.typing as npt
 
 from .gunzip import GzipStream
 
@@ -21,7 +24,10 @@ LABELS_MAGIC = 0x00000801
 MAX_IDX_BYTES = 1 << 27
 
 
-def _read(path, magic, kind, max_bytes):
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _read(path: PathLike, magic: int, kind: str, max_bytes: int) -> npt.NDArray[np.uint8]:
     """The array in the IDX file ``path``, inflated block by block and never past its header.
 
     The header's dimensions are multiplied in Python integers (no overflow) and checked
@@ -46,12 +52,12 @@ def _read(path, magic, kind, max_bytes):
                              f"{size:,} bytes, more than the limit of {max_bytes:,} bytes "
                              f"(max_bytes)")
         data = np.empty(size, dtype=np.uint8)
-        stream.read_into(memoryview(data), f"{kind} data of shape {shape}")
+        stream.read_into(data.data, f"{kind} data of shape {shape}")
         stream.finish(size)
     return data.reshape(shape)
 
 
-def read_images(path, *, max_bytes=MAX_IDX_BYTES):
+def read_images(path: PathLike, *, max_bytes: int = MAX_IDX_BYTES) -> npt.NDArray[np.uint8]:
     """Read a gzip IDX image file ``path``: returns uint8 ``(N, 1, rows, cols)``.
 
     Raises ValueError naming the file and the fault (not gzip, truncated, bad CRC, wrong
@@ -60,7 +66,7 @@ def read_images(path, *, max_bytes=MAX_IDX_BYTES):
     return _read(path, IMAGES_MAGIC, "images", max_bytes)[:, np.newaxis]
 
 
-def read_labels(path, *, max_bytes=MAX_IDX_BYTES):
+def read_labels(path: PathLike, *, max_bytes: int = MAX_IDX_BYTES) -> npt.NDArray[np.uint8]:
     """Read a gzip IDX label file ``path``: returns uint8 ``(N,)`` with values 0-9.
 
     Raises ValueError naming the file and the fault, as ``read_images`` does, and for a
@@ -73,8 +79,9 @@ def read_labels(path, *, max_bytes=MAX_IDX_BYTES):
     return labels
 
 
-def encode_idx(array):
-    """The gzip-compressed IDX bytes of a uint8 array (deterministic: gzip mtime 0)."""
+def encode_idx(array: npt.ArrayLike) -> bytes:
+    """The gzip-compressed IDX bytes of a uint8 array of any shape, e.g. images (N, rows, cols)
+    or labels (N,) (deterministic: gzip mtime 0)."""
     array = np.ascontiguousarray(array, dtype=np.uint8)
     magic = (0x08 << 8) | array.ndim
     header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)

@@ -1,9 +1,12 @@
 """Where the code runs: a Jupyter kernel or not (without importing IPython when it is absent)."""
 
+import contextlib
 import importlib.util
 import sys
+import warnings
+from typing import Iterator
 
-__all__ = ["in_notebook", "widgets_available"]
+__all__ = ["in_notebook", "quiet_tqdm_auto", "widgets_available"]
 
 
 def in_notebook() -> bool:
@@ -12,6 +15,16 @@ def in_notebook() -> bool:
     if ipython is None or not hasattr(ipython, "get_ipython"):
         return False
     return type(ipython.get_ipython()).__name__ == "ZMQInteractiveShell"
+
+
+@contextlib.contextmanager
+def quiet_tqdm_auto() -> Iterator[None]:
+    """Mute tqdm's "IProgress not found" warning while importing a library that imports
+    ``tqdm.auto`` (pooch does; scikit-image 0.24 imports pooch).  In a notebook without
+    ipywidgets it fires once, at that import, although no such bar is used here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        yield
 
 
 def widgets_available() -> bool:

@@ -6,14 +6,20 @@ inline in a notebook and in a window in a terminal.
 """
 
 import math
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
+import numpy.typing as npt
+
 from .figure import InlineFigure
+
+if TYPE_CHECKING:
+    from .train import History
 
 __all__ = ["pick_indices", "plot_digits", "plot_training_curves", "confusion_matrix", "plot_confusion"]
 
 
-def pick_indices(count, n, seed=None):
+def pick_indices(count: int, n: int, seed: Optional[int] = None) -> npt.NDArray[np.int64]:
     """``n`` distinct random indices into ``count`` items, reproducible for a given ``seed``."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"pick_indices: n must be an integer >= 1, got {n!r}")
@@ -22,8 +28,10 @@ def pick_indices(count, n, seed=None):
     return np.random.default_rng(seed).choice(count, size=n, replace=False)
 
 
-def plot_digits(images, labels, n=3, indices=None, seed=None, *, predictions=None,
-                ncols=None, title=None):
+def plot_digits(images: npt.ArrayLike, labels: npt.ArrayLike, n: int = 3,
+                indices: Optional[npt.ArrayLike] = None, seed: Optional[int] = None, *,
+                predictions: Optional[npt.ArrayLike] = None, ncols: Optional[int] = None,
+                title: Optional[str] = None) -> InlineFigure:
     """A matplotlib Figure: a grid of digits, each titled with its label.
 
     Parameters
@@ -81,7 +89,7 @@ def plot_digits(images, labels, n=3, indices=None, seed=None, *, predictions=Non
     return figure
 
 
-def plot_training_curves(history, title=None):
+def plot_training_curves(history: "History", title: Optional[str] = None) -> InlineFigure:
     """A Figure: loss per epoch, and train/validation accuracy per epoch (a ``train.History``)."""
     epochs = np.arange(1, len(history.train_loss) + 1)
     figure = InlineFigure(figsize=(9, 3.4), layout="constrained")
@@ -102,14 +110,17 @@ def plot_training_curves(history, title=None):
     return figure
 
 
-def confusion_matrix(labels, predictions, classes=10):
-    """counts[i, j] = how many digits of label i were predicted as j."""
+def confusion_matrix(labels: npt.ArrayLike, predictions: npt.ArrayLike,
+                     classes: int = 10) -> npt.NDArray[np.int64]:
+    """counts (classes, classes): counts[i, j] = how many digits of label i were predicted as j;
+    ``labels`` and ``predictions`` are (N,) integers in 0..classes-1."""
     counts = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(counts, (np.asarray(labels, dtype=np.intp), np.asarray(predictions, dtype=np.intp)), 1)
     return counts
 
 
-def plot_confusion(labels, predictions, title=None):
+def plot_confusion(labels: npt.ArrayLike, predictions: npt.ArrayLike,
+                   title: Optional[str] = None) -> InlineFigure:
     """A Figure: the confusion matrix, each cell labelled with its count."""
     counts = confusion_matrix(labels, predictions)
     figure = InlineFigure(figsize=(5.6, 5), layout="constrained")
