@@ -87,3 +87,20 @@ def test_python_dash_m_mnist_demo_without_network_falls_back(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "embedded sample" in done.stdout and "connection refused" in done.stdout
     assert (tmp_path / "d.png").exists()
+
+
+def test_readme_samples_picture_command_prints_what_the_readme_quotes(tmp_path, capsys):
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    command = re.search(r"drawn by `python -m mnist_demo ([^`]*)`", readme).group(1)
+    args = shlex.split(command.replace("\n", " "))
+    assert args[args.index("--out") + 1] == "docs/mnist_samples.png"
+    args[args.index("--out") + 1] = str(tmp_path / "samples.png")
+    assert main(args) == 0
+    printed = capsys.readouterr().out.splitlines()
+    quoted = re.search(r"drawn by `python -m mnist_demo[^`]*`, which prints:\n\n```\n(.*?)```",
+                       readme, re.S).group(1).splitlines()
+    assert printed[:2] == quoted[:2]
