@@ -90,27 +90,19 @@ class GzipStream:
                 return meaning
         return f"corrupt compressed data (zlib: {text.split(': ', 1)[-1]})"
 
-    def read_exact(self, n: int, what: str) -> bytes:
-        """The next ``n`` inflated bytes; ValueError naming ``what`` if the data ends first."""
-        parts, wanted = [], n
-        while wanted:
-            out = self._inflate(wanted)
-            if not out:
-                got = n - wanted
-                self._fail(f"the data ends after {got} of the {n} bytes of {what}")
-            parts.append(out)
-            wanted -= len(out)
-        return b"".join(parts)
+    def read_exact(self, n: int, what: str) -> bytearray:
+        """The next ``n`` inflated bytes; ValueError naming ``what`` if the data ends first.
 
-    def read_into(self, buffer: memoryview, what: str) -> None:
-        """Fill ``buffer`` (a writable memoryview of bytes) from the stream, in blocks."""
-        filled, n = 0, len(buffer)
-        while filled < n:
-            out = self._inflate(min(n - filled, 1 << 20))
+        Memory grows with the bytes that really arrive, not with ``n``: a header that
+        announces far more data than the file holds costs nothing up front.
+        """
+        data = bytearray()
+        while len(data) < n:
+            out = self._inflate(min(n - len(data), 1 << 20))
             if not out:
-                self._fail(f"the data ends after {filled} of the {n} bytes of {what}")
-            buffer[filled:filled + len(out)] = out
-            filled += len(out)
+                self._fail(f"the data ends after {len(data)} of the {n} bytes of {what}")
+            data += out
+        return data
 
     def finish(self, expected: int) -> None:
         """Check that the data stops here (at ``expected`` bytes), the trailer and the file's end."""

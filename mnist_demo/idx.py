@@ -31,8 +31,8 @@ def _read(path: PathLike, magic: int, kind: str, max_bytes: int) -> npt.NDArray[
     """The array in the IDX file ``path``, inflated block by block and never past its header.
 
     The header's dimensions are multiplied in Python integers (no overflow) and checked
-    against ``max_bytes`` before any data is inflated; the data is then inflated straight
-    into an array of exactly that size, and the stream must end there.
+    against ``max_bytes`` before any data is inflated; then at most that many bytes are
+    inflated, and the stream must end there.
     """
     if not isinstance(max_bytes, (int, np.integer)) or isinstance(max_bytes, bool) or max_bytes < 0:
         raise ValueError(f"read_{kind}: max_bytes must be an integer >= 0, got {max_bytes!r}")
@@ -51,10 +51,9 @@ def _read(path: PathLike, magic: int, kind: str, max_bytes: int) -> npt.NDArray[
             raise ValueError(f"{path}: the IDX header declares {kind} of shape {shape}, "
                              f"{size:,} bytes, more than the limit of {max_bytes:,} bytes "
                              f"(max_bytes)")
-        data = np.empty(size, dtype=np.uint8)
-        stream.read_into(data.data, f"{kind} data of shape {shape}")
+        data = stream.read_exact(size, f"{kind} data of shape {shape}")
         stream.finish(size)
-    return data.reshape(shape)
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
 def read_images(path: PathLike, *, max_bytes: int = MAX_IDX_BYTES) -> npt.NDArray[np.uint8]:
