@@ -14,7 +14,9 @@ def in_notebook() -> bool:
     ipython = sys.modules.get("IPython")
     if ipython is None or not hasattr(ipython, "get_ipython"):
         return False
-    return type(ipython.get_ipython()).__name__ == "ZMQInteractiveShell"
+    shell = type(ipython.get_ipython())
+    # Jupyter's kernel shell, or a subclass of it (Google Colab's).
+    return any(cls.__name__ == "ZMQInteractiveShell" for cls in shell.__mro__)
 
 
 @contextlib.contextmanager
