@@ -1,14 +1,21 @@
 """``load_mnist``: MNIST from the cache or a mirror, else the embedded sample of real digits."""
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from .fetch import (
+    DEFAULT_MIN_RATE,
     DEFAULT_TIMEOUT,
+    CacheError,
     DownloadError,
+    Timeout,
+    check_limits,
     fetch_file,
     resolve_data_dir,
     resolve_mirrors,
@@ -38,22 +45,22 @@ class MNIST:
     ``X_train, y_train, X_test, y_test = load_mnist()``.
     """
 
-    X_train: np.ndarray = field(repr=False)
-    y_train: np.ndarray = field(repr=False)
-    X_test: np.ndarray = field(repr=False)
-    y_test: np.ndarray = field(repr=False)
+    X_train: npt.NDArray[np.uint8] = field(repr=False)
+    y_train: npt.NDArray[np.uint8] = field(repr=False)
+    X_test: npt.NDArray[np.uint8] = field(repr=False)
+    y_test: npt.NDArray[np.uint8] = field(repr=False)
     source: str
     location: str = ""
     reason: str = ""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[npt.NDArray[np.uint8]]:
         return iter((self.X_train, self.y_train, self.X_test, self.y_test))
 
     @property
-    def is_sample(self):
+    def is_sample(self) -> bool:
         return self.source == EMBEDDED
 
-    def describe(self):
+    def describe(self) -> str:
         """One line for people: what was loaded, how many digits, from where."""
         sizes = f"{len(self.y_train):,} train / {len(self.y_test):,} test digits"
         if self.is_sample:
@@ -61,7 +68,8 @@ class MNIST:
         return f"MNIST: {sizes} from {self.source} (files in {self.location})"
 
 
-def _read_split(folder, split, counts):
+def _read_split(folder: Path, split: str,
+                counts: Optional[Dict[str, int]]) -> Tuple[np.ndarray, np.ndarray]:
     images_name, labels_name = SPLITS[split]
     images = read_images(folder / images_name)
     labels = read_labels(folder / labels_name)
@@ -75,7 +83,7 @@ def _read_split(folder, split, counts):
     return images, labels
 
 
-def load_sample(reason="asked for offline use"):
+def load_sample(reason: str = "asked for offline use") -> MNIST:
     """The embedded sample: 4,000 train and 1,000 test real MNIST digits (400/100 per class)."""
     for name, (size, sha256) in SAMPLE_FILES.items():
         problem = verify_file(SAMPLE_DIR / name, size, sha256)
@@ -87,30 +95,38 @@ def load_sample(reason="asked for offline use"):
     return MNIST(*train, *test, source=EMBEDDED, location=str(SAMPLE_DIR), reason=reason)
 
 
-def load_mnist(data_dir=None, *, offline=False, mirrors=None, registry=None, progress=True,
-               timeout=DEFAULT_TIMEOUT, fallback=True):
+def load_mnist(data_dir: Union[str, "os.PathLike[str]", None] = None, *, offline: bool = False,
+               mirrors: Union[str, Sequence[str], None] = None,
+               registry: Optional[Dict[str, Tuple[int, str]]] = None, progress: bool = True,
+               timeout: Timeout = DEFAULT_TIMEOUT, min_rate: float = DEFAULT_MIN_RATE,
+               fallback: bool = True) -> MNIST:
     """Load MNIST: from the cache, else downloaded from the first mirror that answers.
 
     Parameters
     ----------
     data_dir : folder for the four files; default ``$NNLAYERS_DATA``, else the OS cache.
-    offline : use the embedded sample without trying the network.
+    offline : use the embedded sample without trying the network (no warning: you asked).
     mirrors : base URLs tried in order; default ``$NNLAYERS_MNIST_MIRRORS`` (comma-separated),
         else the registry's list.
     registry : ``{file name: (size, sha256)}`` replacing the built-in one (for your own copy
         of the files); the split sizes 60000/10000 are checked only with the built-in one.
     progress : show a progress bar per download.
-    timeout : (connect, read) seconds per request.
-    fallback : when every mirror fails, warn and return the embedded sample (default);
-        if False, raise the DownloadError, which lists every mirror and what it answered.
+    timeout : (connect, read) seconds per request, or one number for both.
+    min_rate : bytes per second; a file that arrives slower is abandoned after
+        ``connect + read + size / min_rate`` seconds and that mirror is not tried again
+        in this call (nor is one that timed out or could not be reached).
+    fallback : when every mirror fails, or the cache folder cannot be written, warn and
+        return the embedded sample (default); if False, raise the DownloadError (which
+        lists every mirror and what it answered) or the CacheError.
+
+    A file in the cache whose sha256 matches the registry but whose size does not raises
+    ValueError (the registry is wrong; the file is kept).
 
     Returns an ``MNIST``; unpack it as ``X_train, y_train, X_test, y_test``.
     """
+    timeout = check_limits("load_mnist", timeout, min_rate)
     if offline:
-        sample = load_sample("offline: the network was not tried")
-        warnings.warn("offline: using the embedded sample of MNIST (4,000 train / 1,000 test "
-                      "digits), not the full data set", SampleFallbackWarning, stacklevel=2)
-        return sample
+        return load_sample("offline: the network was not tried")
     files = MNIST_FILES if registry is None else dict(registry)
     missing = [name for pair in SPLITS.values() for name in pair if name not in files]
     if missing:
@@ -118,15 +134,17 @@ def load_mnist(data_dir=None, *, offline=False, mirrors=None, registry=None, pro
     folder = resolve_data_dir(data_dir)
     mirrors = resolve_mirrors(mirrors)
     origins = []
+    skipped: Dict[str, str] = {}  # mirrors that timed out or could not be reached
     try:
         for pair in SPLITS.values():
             for name in pair:
                 size, sha256 = files[name]
                 sha256 = sha256.lower().removeprefix("sha256:")  # pooch writes "sha256:<hex>"
                 _, origin = fetch_file(name, size, sha256, folder, mirrors,
-                                       progress=progress, timeout=timeout)
+                                       progress=progress, timeout=timeout, min_rate=min_rate,
+                                       skipped=skipped)
                 origins.append(origin)
-    except DownloadError as error:
+    except (DownloadError, CacheError) as error:
         if not fallback:
             raise
         reason = f"not downloaded: {error}"

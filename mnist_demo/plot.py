@@ -1,14 +1,25 @@
-"""Pictures of digits, each titled with its label (and, given predictions, red when wrong)."""
+"""Pictures of digits, each titled with its label (and, given predictions, red when wrong).
+
+Every function returns an ``InlineFigure``: save it with ``figure.savefig("file.png")``; in
+a notebook, a figure that is a cell's value displays inline; ``figure.show()`` displays it
+inline in a notebook and in a window in a terminal.
+"""
 
 import math
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
-from matplotlib.figure import Figure
+import numpy.typing as npt
+
+from .figure import InlineFigure
+
+if TYPE_CHECKING:
+    from .train import History
 
 __all__ = ["pick_indices", "plot_digits", "plot_training_curves", "confusion_matrix", "plot_confusion"]
 
 
-def pick_indices(count, n, seed=None):
+def pick_indices(count: int, n: int, seed: Optional[int] = None) -> npt.NDArray[np.int64]:
     """``n`` distinct random indices into ``count`` items, reproducible for a given ``seed``."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"pick_indices: n must be an integer >= 1, got {n!r}")
@@ -17,8 +28,10 @@ def pick_indices(count, n, seed=None):
     return np.random.default_rng(seed).choice(count, size=n, replace=False)
 
 
-def plot_digits(images, labels, n=3, indices=None, seed=None, *, predictions=None,
-                ncols=None, title=None):
+def plot_digits(images: npt.ArrayLike, labels: npt.ArrayLike, n: int = 3,
+                indices: Optional[npt.ArrayLike] = None, seed: Optional[int] = None, *,
+                predictions: Optional[npt.ArrayLike] = None, ncols: Optional[int] = None,
+                title: Optional[str] = None) -> InlineFigure:
     """A matplotlib Figure: a grid of digits, each titled with its label.
 
     Parameters
@@ -57,7 +70,7 @@ def plot_digits(images, labels, n=3, indices=None, seed=None, *, predictions=Non
 
     ncols = ncols or min(len(indices), 10)
     nrows = math.ceil(len(indices) / ncols)
-    figure = Figure(figsize=(1.8 * ncols, 2.0 * nrows + (0.4 if title else 0)), layout="constrained")
+    figure = InlineFigure(figsize=(1.8 * ncols, 2.0 * nrows + (0.4 if title else 0)), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False)
     vmax = 255 if images.dtype == np.uint8 else None
     for ax in axes.ravel():
@@ -76,10 +89,10 @@ def plot_digits(images, labels, n=3, indices=None, seed=None, *, predictions=Non
     return figure
 
 
-def plot_training_curves(history, title=None):
+def plot_training_curves(history: "History", title: Optional[str] = None) -> InlineFigure:
     """A Figure: loss per epoch, and train/validation accuracy per epoch (a ``train.History``)."""
     epochs = np.arange(1, len(history.train_loss) + 1)
-    figure = Figure(figsize=(9, 3.4), layout="constrained")
+    figure = InlineFigure(figsize=(9, 3.4), layout="constrained")
     loss_ax, acc_ax = figure.subplots(1, 2)
     loss_ax.plot(epochs, history.train_loss, marker="o")
     loss_ax.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
@@ -97,17 +110,20 @@ def plot_training_curves(history, title=None):
     return figure
 
 
-def confusion_matrix(labels, predictions, classes=10):
-    """counts[i, j] = how many digits of label i were predicted as j."""
+def confusion_matrix(labels: npt.ArrayLike, predictions: npt.ArrayLike,
+                     classes: int = 10) -> npt.NDArray[np.int64]:
+    """counts (classes, classes): counts[i, j] = how many digits of label i were predicted as j;
+    ``labels`` and ``predictions`` are (N,) integers in 0..classes-1."""
     counts = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(counts, (np.asarray(labels, dtype=np.intp), np.asarray(predictions, dtype=np.intp)), 1)
     return counts
 
 
-def plot_confusion(labels, predictions, title=None):
+def plot_confusion(labels: npt.ArrayLike, predictions: npt.ArrayLike,
+                   title: Optional[str] = None) -> InlineFigure:
     """A Figure: the confusion matrix, each cell labelled with its count."""
     counts = confusion_matrix(labels, predictions)
-    figure = Figure(figsize=(5.6, 5), layout="constrained")
+    figure = InlineFigure(figsize=(5.6, 5), layout="constrained")
     ax = figure.subplots()
     image = ax.imshow(counts, cmap="Blues")
     for (i, j), value in np.ndenumerate(counts):

@@ -2,7 +2,10 @@
 
 Each path prefix behaves differently: /good/NAME serves the file, /missing/ answers 404,
 /corrupt/ serves the file with bytes flipped, /stall/ waits before answering, /cut/ sends a
-full Content-Length and then half the body.  Every request's path is recorded.
+full Content-Length and then half the body, /trickle/ sends the right bytes one at a time
+every ``trickle_seconds``, /html/ answers 200 with an HTML page, /big/ sends the file plus
+1,000 extra bytes, /redirect/ answers 302 to /good/, /redirect-html/ 302 to /html/, and
+/loop/ redirects to itself.  Every request's path is recorded.
 """
 
 import threading
@@ -27,7 +30,7 @@ def fake_mnist(n_train=50, n_test=20, seed=0):
 
 
 class MirrorServer:
-    def __init__(self, files, stall_seconds=3.0):
+    def __init__(self, files, stall_seconds=3.0, trickle_seconds=0.2):
         self.files = files
         self.requests = []
         server = self
@@ -46,21 +49,39 @@ class MirrorServer:
                 server.requests.append(self.path)
                 _, mode, name = self.path.split("/", 2)
                 body = server.files.get(name)
+                redirects = {"redirect": "good", "redirect-html": "html", "loop": "loop"}
+                if mode in redirects:
+                    self.send_response(302)
+                    self.send_header("Location", f"/{redirects[mode]}/{name}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if mode == "missing" or body is None:
                     self.send_error(404, "Not Found")
                     return
                 if mode == "stall":
                     time.sleep(stall_seconds)
+                kind = "application/octet-stream"
                 if mode == "corrupt":
                     body = bytes(b ^ 0xFF for b in body[:64]) + body[64:]
+                if mode == "html":
+                    body, kind = b"<!DOCTYPE html><html><body>Please sign in</body></html>", "text/html; charset=utf-8"
+                if mode == "big":
+                    body = body + bytes(1000)
                 self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if mode == "cut":
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
                     self.close_connection = True
+                    return
+                if mode == "trickle":
+                    for i in range(len(body)):
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(trickle_seconds)
                     return
                 self.wfile.write(body)
 

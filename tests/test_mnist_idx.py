@@ -49,13 +49,13 @@ def test_not_gzip(tmp_path):
 def test_truncated_gzip(tmp_path):
     data = encode_idx(np.zeros((5, 28, 28), np.uint8))
     path = _write(tmp_path, data[: len(data) // 2])
-    with pytest.raises(ValueError, match=f"{path}: the gzip stream is truncated or corrupt"):
+    with pytest.raises(ValueError, match=f"{path}: the gzip stream is truncated"):
         read_images(path)
 
 
 def test_header_too_short(tmp_path):
     path = _write(tmp_path, gzip.compress(b"\x00\x00\x08"))
-    with pytest.raises(ValueError, match="3 bytes is too short for an IDX images header"):
+    with pytest.raises(ValueError, match="the data ends after 3 of the 4 bytes of the IDX images magic"):
         read_images(path)
 
 
@@ -73,14 +73,14 @@ def test_wrong_magic_images_read_as_labels(tmp_path):
 
 def test_data_shorter_than_the_dimensions(tmp_path):
     path = _write(tmp_path, gzip.compress(_header(0x00000803, 2, 28, 28) + bytes(28 * 28)))
-    with pytest.raises(ValueError, match=r"800 bytes after decompression, expected exactly 1584 "
-                                         r"for images of shape \(2, 28, 28\)"):
+    with pytest.raises(ValueError, match=r"the data ends after 784 of the 1568 bytes of images "
+                                         r"data of shape \(2, 28, 28\)"):
         read_images(path)
 
 
 def test_data_longer_than_the_dimensions(tmp_path):
     path = _write(tmp_path, gzip.compress(_header(0x00000801, 3) + bytes(4)))
-    with pytest.raises(ValueError, match="12 bytes after decompression, expected exactly 11"):
+    with pytest.raises(ValueError, match="the data goes on past the 3 bytes the IDX header declares"):
         read_labels(path)
 
 

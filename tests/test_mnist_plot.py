@@ -59,9 +59,24 @@ def test_cli_writes_a_png_offline(tmp_path, capsys):
         f"#{i} label {data.y_test[i]}" for i in drawn) in printed
 
 
+def test_cli_show_without_a_display_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main(["--offline", "--show", "--out", str(tmp_path / "d.png")]) == 0
+    assert "no display found: the picture is in the PNG file only" in capsys.readouterr().out
+
+
 def test_cli_refuses_more_digits_than_there_are(tmp_path, capsys):
     assert main(["--offline", "--n", "1001", "--split", "test", "--out", str(tmp_path / "x.png")]) == 2
     assert "more than the 1000 test digits" in capsys.readouterr().err
+
+
+def test_cli_cache_path_that_is_a_file_falls_back_and_says_why(tmp_path, capsys):
+    (tmp_path / "cache").write_text("")
+    assert main(["--data-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "d.png")]) == 0
+    out = capsys.readouterr().out
+    assert "embedded sample" in out and "is a file, not a folder" in out
 
 
 def test_python_dash_m_mnist_demo_without_network_falls_back(tmp_path):
@@ -72,3 +87,20 @@ def test_python_dash_m_mnist_demo_without_network_falls_back(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "embedded sample" in done.stdout and "connection refused" in done.stdout
     assert (tmp_path / "d.png").exists()
+
+
+def test_readme_samples_picture_command_prints_what_the_readme_quotes(tmp_path, capsys):
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    command = re.search(r"drawn by `python -m mnist_demo ([^`]*)`", readme).group(1)
+    args = shlex.split(command.replace("\n", " "))
+    assert args[args.index("--out") + 1] == "docs/mnist_samples.png"
+    args[args.index("--out") + 1] = str(tmp_path / "samples.png")
+    assert main(args) == 0
+    printed = capsys.readouterr().out.splitlines()
+    quoted = re.search(r"drawn by `python -m mnist_demo[^`]*`, which prints:\n\n```\n(.*?)```",
+                       readme, re.S).group(1).splitlines()
+    assert printed[:2] == quoted[:2]

@@ -53,3 +53,18 @@ def test_sample_digits_equal_mlxtends_pixels():
         row = table[500 * c + 400 + k]
         np.testing.assert_array_equal(data.X_test[10 * k + c, 0].ravel(), row[:784])
         assert data.y_test[10 * k + c] == c
+
+
+def test_version_and_typing_marker_ship_with_the_package():
+    import re
+
+    import mnist_demo
+
+    root = Path(mnist_demo.__file__).resolve().parent
+    pyproject = root.parent / "pyproject.toml"
+    if pyproject.exists():  # a source checkout: the version is the project's
+        declared = re.search(r'^version = "([^"]+)"', pyproject.read_text(), re.M).group(1)
+        assert mnist_demo.__version__ == declared
+        assert '"py.typed"' in pyproject.read_text()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", mnist_demo.__version__)
+    assert (root / "py.typed").exists()

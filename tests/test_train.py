@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mnist_demo import load_sample
-from mnist_demo.cli import main
+from mnist_demo.cli import build_parser, main
 from mnist_demo.load import MNIST
 from mnist_demo.train import (
     TrainConfig,
@@ -58,19 +58,68 @@ def test_defaults_depend_on_the_data_source():
     assert default_config(False, epochs=7).epochs == 7
 
 
-def test_cli_trains_then_plots_predictions(tmp_path, capsys):
+def _quick_data(monkeypatch, small):
+    import mnist_demo.cli as cli
+
+    monkeypatch.setattr(cli, "load_mnist", lambda *args, **kwargs: small)  # quick epochs
+
+
+def test_cli_trains_then_plots_predictions(tmp_path, capsys, monkeypatch, small):
+    monkeypatch.chdir(tmp_path)
+    _quick_data(monkeypatch, small)
     model_path, curves = tmp_path / "cnn.npz", tmp_path / "curves.png"
-    assert main(["train", "--offline", "--epochs", "1", "--no-progress",
+    assert main(["--offline", "train", "--epochs", "1", "--no-progress",
                  "--out", str(model_path), "--curves", str(curves)]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "embedded sample" in out and "test accuracy" in out and "s per epoch" in out
+    assert "epoch 1: loss " in out and "validation accuracy" in out   # kept without bars
+    assert "it/s" not in captured.err and "batch/s" not in captured.err
     assert model_path.exists() and curves.read_bytes()[:4] == b"\x89PNG"
-    digits, confusion = tmp_path / "pred.png", tmp_path / "conf.png"
-    assert main(["--offline", "--model", str(model_path), "--n", "6", "--seed", "0",
-                 "--out", str(digits), "--confusion", str(confusion)]) == 0
+    assert main(["--offline", "--model", str(model_path), "--n", "6", "--seed", "0"]) == 0
     out = capsys.readouterr().out
     assert "accuracy" in out and "pred" in out
-    assert digits.read_bytes()[:4] == b"\x89PNG" and confusion.read_bytes()[:4] == b"\x89PNG"
+    # --model writes its own default files, never over mnist_samples.png.
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "curves.png", "mnist_confusion.png", "mnist_predictions.png"]
+    assert f"saved {tmp_path / 'mnist_predictions.png'}" in out
+
+
+def test_data_options_go_before_or_after_train():
+    parser = build_parser()
+    before = parser.parse_args(["--offline", "--data-dir", "d", "--timeout", "3", "train", "--epochs", "2"])
+    after = parser.parse_args(["train", "--epochs", "2", "--offline", "--data-dir", "d", "--timeout", "3"])
+    assert vars(before) == vars(after)
+    assert before.offline is True and before.data_dir == "d" and before.timeout == 3.0
+    plain = parser.parse_args(["train"])
+    assert plain.offline is False and plain.data_dir is None and plain.min_rate == 50.0
+
+
+def test_drawing_options_are_refused_with_train(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--n", "5", "train", "--offline"])
+    assert caught.value.code == 2
+    assert "--n draw digits; they do not apply to 'train'" in capsys.readouterr().err
+
+
+def test_train_refuses_to_overwrite_a_model_file_unless_forced(tmp_path, capsys):
+    model_path = tmp_path / "cnn.npz"
+    model_path.write_bytes(b"an earlier network")
+    assert main(["train", "--offline", "--epochs", "1", "--out", str(model_path)]) == 2
+    captured = capsys.readouterr()
+    assert f"error: {model_path} exists: 'train' does not overwrite a saved network; give " \
+           f"another --out, or --force to replace it" in captured.err
+    assert "training:" not in captured.out                       # refused before training
+    assert model_path.read_bytes() == b"an earlier network"
+
+
+def test_train_with_force_overwrites(tmp_path, small, monkeypatch):
+    _quick_data(monkeypatch, small)
+    model_path = tmp_path / "cnn.npz"
+    model_path.write_bytes(b"an earlier network")
+    assert main(["train", "--offline", "--epochs", "1", "--force", "--no-progress",
+                 "--out", str(model_path), "--curves", str(tmp_path / "c.png")]) == 0
+    assert model_path.read_bytes()[:2] == b"PK"                  # an .npz now
 
 
 def test_cli_refuses_a_model_file_of_another_network(tmp_path, capsys):
