@@ -355,3 +355,25 @@ def test_gradescope_results_for_one_submission(tmp_path, capsys):
     _validate_gradescope(document, passed=False)
     failed = [t for t in document["tests"] if t["status"] == "failed"]
     assert any("forward" in t["name"] and "relative error" in t["output"] for t in failed)
+
+
+# ---- styles and buffers -------------------------------------------------------------------------
+
+def test_list_names_every_class_of_a_mytorch_folder_and_its_style(capsys):
+    folder = Path(__file__).with_name("homework") / "mytorch" / "right"
+    assert main([str(folder), "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("Conv1d_stride1", "Conv1d", "Conv2d_stride1", "Conv2d", "ConvTranspose1d",
+                 "ConvTranspose2d", "Upsample1d", "Upsample2d", "Downsample1d", "Downsample2d",
+                 "MaxPool2d_stride1", "MaxPool2d", "MeanPool2d_stride1", "MeanPool2d", "Flatten"):
+        assert re.search(rf"^{name}\s+\[mytorch\]", out, re.MULTILINE), name
+
+
+def test_checking_a_layer_leaves_its_buffers_as_they_were(rng):
+    import nnlayers
+    layer = nnlayers.nn_batchnorm_layer(3)
+    layer.running_mean[:] = [0.5, -1.0, 2.0]
+    before = (layer.running_mean.copy(), layer.running_var.copy())
+    assert check_layer(layer, rng.normal(size=(6, 3, 4, 4)), trials=3).passed
+    np.testing.assert_array_equal(layer.running_mean, before[0])
+    np.testing.assert_array_equal(layer.running_var, before[1])
