@@ -202,6 +202,7 @@ def find_targets(path, wanted=None, style=None):
                 continue
             if style:
                 candidates = [style] if (style in candidates or name in SPECS.get(style, {})) else []
+            candidates = [c for c in candidates if name in SPECS.get(c, {})]
             if candidates:
                 found[name] = Target(name, candidates[0], file)
             elif wanted and isinstance(node, ast.ClassDef):
@@ -277,6 +278,8 @@ class _Grading:
                   "options": spec.options(case.config) if spec.options else {}}
         if spec.functions:
             header["functions"] = spec.functions
+        if spec.meaning:
+            header["meaning"] = spec.meaning(case.config)
         if spec.calls:
             header["attempts"] = [{"args": list(a), "kwargs": k} for a, k in spec.calls(case.config)]
         answer, out = self.worker.request(header, {f"a{i}": a for i, a in enumerate(initial)},

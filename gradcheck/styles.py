@@ -114,11 +114,10 @@ class CourseAdapter:
         return found
 
     def backward(self, x, dy):
-        if self.stateful:
-            self.layer.forward(x)
-            result = self.backprop(dy)
-        else:
-            result = self.backprop(x, dy)
+        # forward(x) first, always: many layers keep what their last forward saw (argmax
+        # masks, outputs) and read it in backprop, even when backprop is given x again
+        self.layer.forward(x.copy())
+        result = self.backprop(dy) if self.stateful else self.backprop(x, dy)
         grads = list(result) if isinstance(result, (tuple, list)) else [result]
         count = len(self.get_params())
         if len(grads) == 1 and count:
@@ -177,20 +176,48 @@ class TorchCourseAdapter(CourseAdapter):
                 for g, t in zip(grads, [inputs] + leaves)]
 
 
-def _find_owner(obj, names, depth=3):
-    """The object (``obj`` or one inside it, ``depth`` levels at most) holding arrays ``names``,
-    inner ``*_stride1`` layers first: MyTorch keeps W on ``conv2d_stride1``, sometimes deeper."""
-    if all(isinstance(getattr(obj, n, None), np.ndarray) for n in names):
-        return obj
+def _resolve(obj, aliases):
+    """The attribute names on ``obj`` holding arrays, one per alias list (``["W", "w"]``), or
+    None when one is missing."""
+    found = []
+    for names in aliases:
+        name = next((n for n in names if isinstance(getattr(obj, n, None), np.ndarray)), None)
+        if name is None:
+            return None
+        found.append(name)
+    return found
+
+
+def _find_owner(obj, aliases, depth=3):
+    """``(object, attribute names)``: ``obj`` or an object inside it (``depth`` levels at most)
+    holding the parameter arrays, inner ``*_stride1`` layers first: MyTorch keeps W on
+    ``conv2d_stride1``, sometimes deeper."""
+    names = _resolve(obj, aliases)
+    if names is not None:
+        return obj, names
     if depth == 0 or not hasattr(obj, "__dict__"):
-        return None
+        return None, None
     inner = sorted(vars(obj).items(), key=lambda item: "stride1" not in item[0])
     for _, value in inner:
         if hasattr(value, "__dict__") and not isinstance(value, (type, np.ndarray)):
-            owner = _find_owner(value, names, depth - 1)
+            owner, names = _find_owner(value, aliases, depth - 1)
             if owner is not None:
-                return owner
-    return None
+                return owner, names
+    return None, None
+
+
+def _holding(obj, arrays):
+    """The attribute names of ``obj`` whose arrays equal ``arrays`` (the ones its constructor
+    was given), whatever the homework called them (``self.filter``, ``self.offset``)."""
+    names = []
+    for array in arrays:
+        name = next((n for n, v in vars(obj).items() if isinstance(v, np.ndarray)
+                     and v.shape == array.shape and np.array_equal(v, array) and n not in names),
+                    None)
+        if name is None:
+            return None
+        names.append(name)
+    return names
 
 
 class StatefulAdapter:
@@ -206,28 +233,34 @@ class StatefulAdapter:
     def __init__(self, cls, args, kwargs, options=None):
         options = options or {}
         self.layer = cls(*args, **kwargs)
-        self.names = list(options.get("params", []))
+        self.aliases = [[n] if isinstance(n, str) else list(n) for n in options.get("params", [])]
         self.grad_names = [list(g) for g in options.get("grads", [])]
         self.labels = options.get("labels")
+        self.initial = list(options.get("initial", []))
         self.forward_name = options.get("forward", "forward")
         self.backward_name = options.get("backward", "backward")
 
     def _owner(self):
-        if not self.names:
-            return None
-        owner = _find_owner(self.layer, self.names)
-        if owner is None:
-            raise AttributeError(f"no {' and '.join(self.names)} arrays found on the layer (not "
-                                 f"implemented yet?)")
-        return owner
+        if not self.aliases:
+            return None, []
+        if getattr(self, "_found", None) is not None:     # resolved once, right after building
+            return self._found
+        owner, names = _find_owner(self.layer, self.aliases)
+        if owner is None and self.initial:
+            owner, names = self.layer, _holding(self.layer, self.initial)
+        if owner is None or names is None:
+            wanted = " and ".join("/".join(a) for a in self.aliases)
+            raise AttributeError(f"no {wanted} arrays found on the layer (not implemented yet?)")
+        self._found = (owner, names)
+        return owner, names
 
     def get_params(self):
-        owner = self._owner()
-        return [plain_array(getattr(owner, n), n) for n in self.names] if owner else []
+        owner, names = self._owner()
+        return [plain_array(getattr(owner, n), n) for n in names]
 
     def set_params(self, params):
-        owner = self._owner()
-        for name, value in zip(self.names, params):
+        owner, names = self._owner()
+        for name, value in zip(names, params):
             setattr(owner, name, np.array(value, dtype=np.float64))
 
     def _call_forward(self, x):
@@ -243,8 +276,9 @@ class StatefulAdapter:
         if self.labels is not None:           # a loss layer: backward(dout=1), scaled here
             return [plain_array(method(), "backward") * float(np.asarray(dy))]
         grads = [method(dy)]
-        owner = self._owner()
-        for name, candidates in zip(self.names, self.grad_names):
+        owner, names = self._owner()
+        for name, candidates in zip(names, self.grad_names):
+            candidates = list(candidates) + [f"d{name}", f"dLd{name}", f"grad_{name}"]
             found = next((getattr(owner, c) for c in candidates if getattr(owner, c, None) is not None), None)
             if found is None:
                 raise AttributeError(f"backward left no gradient for {name} (looked for "
@@ -312,6 +346,42 @@ class LossCourseAdapter:
     def backward(self, x, dy):
         grad = plain_array(self.inner.backprop(x, self.labels.copy()), "backprop")
         return [grad * float(np.asarray(dy))]
+
+
+_MEANINGS = (   # what a constructor argument is, from words in its name, tried in this order
+    ("in_channels", ("in_ch", "in_c", "input_channel", "channel_in", "n_in", "c_in")),
+    ("out_channels", ("out_ch", "out_c", "num_filter", "n_filter", "filter_num", "num_f",
+                      "output_channel", "channel_out", "n_out", "c_out")),
+    ("input_size", ("input_size", "in_size", "input_dim", "img_size", "image_size")),
+    ("std", ("std", "sigma", "scale")),
+)
+
+
+def _by_meaning(cls, meaning):
+    """Keyword arguments for ``cls`` from what each value means, matched by the words in its
+    parameter names (``in_ch_size``, ``num_filters``, ``input_size``, ``std``); the two kernel
+    extents go to the remaining parameters in order.  None when the names do not tell."""
+    try:
+        parameters = [p for p in inspect.signature(cls).parameters.values()
+                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    except (TypeError, ValueError):
+        return None
+    kwargs, rest = {}, []
+    for parameter in parameters:
+        name = parameter.name.lower()
+        key = next((k for k, words in _MEANINGS if any(w in name for w in words)), None)
+        if key is not None and key in meaning and key not in kwargs.values():
+            kwargs[parameter.name] = meaning[key]
+        else:
+            rest.append(parameter)
+    kernels = list(meaning.get("kernel", []))
+    for parameter in rest:
+        if kernels:
+            kwargs[parameter.name] = kernels.pop(0)
+        elif parameter.default is inspect.Parameter.empty:
+            return None
+    named = sum(1 for p in parameters if p.name in kwargs and p not in rest)
+    return {"args": [], "kwargs": kwargs} if named >= 2 and not kernels else None
 
 
 def _materialise(attempt, initial):
@@ -387,6 +457,9 @@ class Session:
         else:
             cls = self._find(header["name"])
             attempts = [_materialise(a, initial) for a in header.get("attempts", [{}])]
+            if header.get("meaning"):
+                named = _by_meaning(cls, header["meaning"])
+                attempts = ([named] if named else []) + attempts
             args, kwargs = _first_binding(cls, attempts)
             np.random.seed(int(header.get("seed", 0)))
             if header["style"] in ("course", "course_torch"):

@@ -54,6 +54,8 @@ class Spec:
     functions: dict = None      # CS231n: {"forward": ..., "backward": ...}
     inputs: str = "normal"      # "normal", "tie_free", "away_from_zero", "probabilities"
     ties: Case = None
+    meaning: object = None      # config -> {what each argument means}: a constructor call by
+                                # parameter names, tried before the positional ``calls``
 
 
 def _w(i):
@@ -106,7 +108,10 @@ _LABELS = [3, 0, 7, 1, 9, 4, 4, 2]
 
 
 def _course_specs(style):
-    conv = Spec("conv2d", "conv layer", CONV_NAMES, style, _COURSE_CONV_CASES, _course_conv_calls)
+    conv = Spec("conv2d", "conv layer", CONV_NAMES, style, _COURSE_CONV_CASES, _course_conv_calls,
+                meaning=lambda c: {"kernel": list(c["kernel"]), "in_channels": c["channels"],
+                                   "out_channels": c["filters"], "input_size": c["input_size"],
+                                   "std": COURSE["std"]})
     pool = dict(inputs="tie_free", ties=_POOL_TIES)
     specs = {
         "nn_convolutional_layer": conv,
@@ -134,7 +139,7 @@ def _course_specs(style):
 
 # -- CMU 11-785 HW2P1 MyTorch ------------------------------------------------------------------
 
-_MYTORCH_GRADS = {"params": ["W", "b"], "grads": [["dLdW", "dW"], ["dLdb", "db"]]}
+_MYTORCH_GRADS = {"params": [["W"], ["b"]], "grads": [["dLdW", "dW"], ["dLdb", "db"]]}
 
 
 def _mytorch_conv_calls(c, leading):
@@ -245,14 +250,16 @@ for _name, _kind, _stride1 in (("MaxPool2d_stride1", "maxpool2d", True),
     _MYTORCH_SPECS[_name] = _mytorch_plain(_kind, _name, (
         Case("course shapes", (2, 3, 16, 16), _course, course=True),
         Case("(2, 2, 11, 8) input", (2, 2, 11, 8), _other, trials=4, probes="square maps"),
+        Case("(1, 2, 131, 6) input, taller than 127", (1, 2, 131, 6), _other, trials=2,
+             probes="maps under 128 pixels (indices in int8?)"),
     ), (lambda c: [((c["pool"],), {})]) if _stride1 else (lambda c: [((c["pool"], c["stride"]), {})]),
         inputs="tie_free" if _is_max else "normal",
         ties=(Case("ties", (2, 3, 12, 12), {"pool": 2, "stride": 1}) if _stride1 else _MAX_TIES)
         if _is_max else None)
 
-_MYTORCH_SPECS["Flatten"] = _mytorch_plain("flatten", "Flatten", (
-    Case("course shapes", (2, 3, 4, 5), {}, course=True),
-    Case("(3, 2, 7) input", (3, 2, 7), {}, trials=4, probes="4-D inputs"),
+_MYTORCH_SPECS["Flatten"] = _mytorch_plain("flatten", "Flatten", (   # after Conv1d: (N, C, W)
+    Case("course shapes", (2, 3, 7), {}, course=True),
+    Case("(3, 5, 11) input", (3, 5, 11), {}, trials=4, probes="the course's sizes"),
 ), lambda c: [((), {})])
 for _old, _new in (("Conv1D", "Conv1d"), ("Conv2D", "Conv2d")):      # the 2021 names
     _MYTORCH_SPECS[_old] = Spec(**dict(vars(_MYTORCH_SPECS[_new]), names=(_old,), label=_old))
@@ -328,7 +335,7 @@ _CS231N_SPECS = {
 
 # -- deep-learning-from-scratch (common/layers.py) ----------------------------------------------
 
-_DLFS_GRADS = {"params": ["W", "b"], "grads": [["dW", "dLdW"], ["db", "dLdb"]]}
+_DLFS_GRADS = {"params": [["W", "w"], ["b"]], "grads": [["dW", "dw", "dLdW"], ["db", "dLdb"]]}
 
 _DLFS_SPECS = {
     "Convolution": Spec("conv2d", "Convolution", ("Convolution",), "dlfs", (
@@ -361,7 +368,9 @@ _DLFS_SPECS = {
     "Sigmoid": Spec("sigmoid", "Sigmoid", ("Sigmoid",), "dlfs", (
         Case("course shapes", (3, 4, 5), {}, course=True),), lambda c: [((), {})]),
     "SoftmaxWithLoss": Spec("loss_of_logits", "SoftmaxWithLoss", ("SoftmaxWithLoss",), "dlfs", (
-        Case("course shapes", (8, 10), {"labels": _LABELS}, course=True),), lambda c: [((), {})],
+        Case("course shapes", (8, 10), {"labels": np.eye(10)[_LABELS].tolist()}, course=True),
+        Case("labels as class indices", (8, 10), {"labels": _LABELS}, trials=4,
+             probes="one-hot labels"),), lambda c: [((), {})],
         options=lambda c: {"labels": c["labels"]}),
 }
 
