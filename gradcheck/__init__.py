@@ -4,8 +4,10 @@
     python -m gradcheck [TARGET]            the course's gradient accuracy script and the grader
 """
 
+__version__ = "0.1.0"
+
 from .numeric import (GradientResult, LayerReport, check_layer, check_tie_rule, relative_error,
                       relative_errors)
 
-__all__ = ["GradientResult", "LayerReport", "check_layer", "check_tie_rule", "relative_error",
-           "relative_errors"]
+__all__ = ["__version__", "GradientResult", "LayerReport", "check_layer", "check_tie_rule",
+           "relative_error", "relative_errors"]

@@ -321,7 +321,7 @@ def _grade_class(argv):
     return 0
 
 
-def main(argv=None):
+def main(argv: "list[str] | None" = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "grade":
         return _grade_class(argv[1:])

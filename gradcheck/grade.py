@@ -10,6 +10,7 @@ through a ``RemoteLayer`` proxy, and computes every score, verdict and diagnosis
 
 import ast
 import time
+from typing import Any, Optional
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +153,7 @@ class Target:
 
     name: str
     style: str
-    file: Path
+    file: Optional[Path]          # None: wanted but not found (reported as missing)
     generic: bool = False
 
 
@@ -394,8 +395,10 @@ def _error_row(message, case, counts, name="checks"):
     return GradientResult(name, float("nan"), error=message, case=case, counts=counts)
 
 
-def grade_submission(path, settings, *, names=None, label=None, style=None,
-                     forbidden_reads=(), extra_files=(), tripwire=None):
+def grade_submission(path: "str | Path", settings: Settings, *, names: Any = None,
+                     label: Optional[str] = None, style: Optional[str] = None,
+                     forbidden_reads: Any = (), extra_files: Any = (),
+                     tripwire: Any = None) -> Submission:
     """Grade one submission (a .py file or a folder) in a fresh worker.
 
     ``names``: what to grade (``FILE:Name``); default every class or function the grader
@@ -474,7 +477,8 @@ def _torch_available():
     return importlib.util.find_spec("torch") is not None
 
 
-def grade_class(folder, settings, *, jobs=1, progress=None):
+def grade_class(folder: "str | Path", settings: Settings, *, jobs: int = 1,
+                progress: Any = None) -> "list[Submission]":
     """Grade every entry of a class folder, ``jobs`` workers at a time; results in name order.
 
     ``progress`` is called with each finished ``Submission``.  Raises ``GraderTampered`` when

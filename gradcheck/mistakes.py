@@ -15,6 +15,8 @@ offset views) or a few lines of NumPy here.
 
 from typing import NamedTuple
 
+from typing import Optional
+
 import numpy as np
 
 from nnlayers import conv4d, conv4d_grad_input, conv4d_grad_weight, nn_meanpool_layer
@@ -32,7 +34,7 @@ class Candidate(NamedTuple):
 
     claim: str
     array: np.ndarray
-    mask: np.ndarray = None
+    mask: Optional[np.ndarray] = None
     after: str = "against that"
 
 

@@ -29,8 +29,10 @@ tied input with the numeric derivative at a nearby tie-free point, shifted by
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any, Optional
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 __all__ = [
     "GradientResult",
@@ -44,7 +46,7 @@ __all__ = [
 METHODS = ("central", "forward")
 
 
-def relative_errors(exact, approx):
+def relative_errors(exact: "ArrayLike", approx: "ArrayLike") -> np.ndarray:
     """``|approx - exact| / max(|exact|, |approx|)`` elementwise, 0 where both are 0."""
     exact = np.asarray(exact, dtype=np.float64)
     approx = np.asarray(approx, dtype=np.float64)
@@ -56,7 +58,7 @@ def relative_errors(exact, approx):
     return np.where(np.isnan(rel) | np.isnan(diff), 1.0, rel)
 
 
-def relative_error(expected, got):
+def relative_error(expected: "ArrayLike", got: "ArrayLike") -> float:
     """``||got - expected|| / ||expected||`` (2-norms over all elements, float64).
 
     0 when both are zero; inf when only ``expected`` is zero or ``got`` holds NaN or inf
@@ -99,12 +101,12 @@ class GradientResult:
     error: str = ""
     case: str = ""                  # which configuration: "course shapes", "(2, 3, 11, 9) ..."
     kind: str = "gradient"          # "gradient", "forward" or "ties"
-    rel_error: float = None         # against the reference; None when there is none
+    rel_error: Optional[float] = None   # against the reference; None when there is none
     tolerance: float = 1e-6         # rel_error at most this passes
     counts: bool = True
     diagnosis: list = field(default_factory=list)   # lines saying what is wrong
     worst: list = field(default_factory=list)       # [(index, expected, got), ...]
-    failed_check: bool = None       # set directly by checks that are not figures (ties)
+    failed_check: Optional[bool] = None  # set directly by checks that are not figures (ties)
     expected: object = field(default=None, repr=False)   # the reference's array, kept for
     got: object = field(default=None, repr=False)        # diagnosis and --plot (not in JSON)
     probe: object = field(default=None, repr=False)      # (evaluate, point, grad): localise
@@ -205,7 +207,7 @@ class LayerReport:
         }
 
 
-def describe_error(error):
+def describe_error(error: BaseException) -> str:
     """``TypeName: message``, the way every report quotes an exception (an error raised by
     homework code in the grader's worker is quoted as the worker reported it)."""
     if type(error).__name__ == "HomeworkRaised":
@@ -288,9 +290,12 @@ def _as_tuple(grads):
     return (grads,)
 
 
-def check_layer(layer, x, *, name=None, reference=None, trials=20, step=1e-3,
-                method="central", upstream="normal", seed=0, dtype=np.float64, threshold=99.9,
-                kink_tol=1e-6, refinements=3, case="", counts=True, tolerance=1e-6):
+def check_layer(layer: Any, x: "ArrayLike", *, name: Optional[str] = None,
+                reference: Any = None, trials: int = 20, step: float = 1e-3,
+                method: str = "central", upstream: str = "normal", seed: int = 0,
+                dtype: "DTypeLike" = np.float64, threshold: float = 99.9,
+                kink_tol: float = 1e-6, refinements: int = 3, case: str = "",
+                counts: bool = True, tolerance: float = 1e-6) -> "LayerReport":
     """Check ``layer.backprop`` against finite differences of ``layer.forward`` and, when a
     ``reference`` layer is given, check forward and every gradient against it.
 
@@ -466,8 +471,9 @@ def _run_checks(layer, x, params, report, rng, dtype, reference, s):
     return report
 
 
-def check_tie_rule(layer, x, *, name=None, trials=20, seed=0, threshold=99.9,
-                   kink_tol=1e-6, refinements=3):
+def check_tie_rule(layer: Any, x: "ArrayLike", *, name: Optional[str] = None, trials: int = 20,
+                   seed: int = 0, threshold: float = 99.9, kink_tol: float = 1e-6,
+                   refinements: int = 3) -> "LayerReport":
     """Check how ``layer.backprop`` treats tied inputs: the first maximum takes the gradient.
 
     ``x`` should hold ties (e.g. small integers).  The exact side is the

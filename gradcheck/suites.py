@@ -12,6 +12,7 @@ an input full of ties (the tie rule).
 """
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class Case:
     shape: tuple
     config: dict
     course: bool = False
-    trials: int = None          # None: the run's --trials; other shapes use fewer
+    trials: Optional[int] = None  # None: the run's --trials; other shapes use fewer
     probes: str = ""            # what a failure here suggests ("square filters", "padding")
 
 
@@ -51,9 +52,9 @@ class Spec:
     calls: object = None        # config -> [(args, kwargs), ...] constructor calls to try
     initial: object = None      # (config, rng) -> [arrays] the grader draws, or None
     options: object = None      # config -> dict for the worker's adapter
-    functions: dict = None      # CS231n: {"forward": ..., "backward": ...}
+    functions: Optional[dict] = None  # CS231n: {"forward": ..., "backward": ...}
     inputs: str = "normal"      # "normal", "tie_free", "away_from_zero", "probabilities"
-    ties: Case = None
+    ties: Optional[Case] = None
     meaning: object = None      # config -> {what each argument means}: a constructor call by
                                 # parameter names, tried before the positional ``calls``
 
