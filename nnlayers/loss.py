@@ -9,22 +9,22 @@ A loss ends the network: its backprop takes no upstream gradient (it is dL/dL = 
 
 import numpy as np
 
-from ._validate import as_real_array, float_dtype
+from ._layer import Layer
+from ._validate import as_real_array, layer_input
 from .softmax import log_softmax, softmax
 
 __all__ = ["nn_cross_entropy_loss"]
 
 
-class nn_cross_entropy_loss:
+class nn_cross_entropy_loss(Layer):
     """Mean softmax cross-entropy of (N, K) logits against integer labels in 0..K-1."""
 
-    def __repr__(self):
-        return "nn_cross_entropy_loss()"
+    def _output_shape(self, where, x_shape):
+        return ()   # the mean loss is a scalar
 
-    @staticmethod
-    def _inputs(where, logits, labels):
-        logits = as_real_array(where, "logits", logits, ndim=2)
-        logits = logits.astype(float_dtype(logits.dtype), copy=False)
+    def _inputs(self, method, logits, labels):
+        where = self._where(method)
+        logits = layer_input(where, logits, 2, name="logits")
         labels = as_real_array(where, "labels", labels, ndim=1)
         if labels.dtype.kind not in "iu":
             raise TypeError(f"{where}: labels must be integers (class indices), got dtype "
@@ -44,13 +44,13 @@ class nn_cross_entropy_loss:
 
     def forward(self, logits, labels):
         """The mean loss over the batch, a scalar of the logits' float dtype."""
-        logits, labels = self._inputs("nn_cross_entropy_loss.forward", logits, labels)
+        logits, labels = self._inputs("forward", logits, labels)
         picked = log_softmax(logits)[np.arange(len(labels)), labels]
         return -picked.mean()
 
     def backprop(self, logits, labels):
         """dL/dlogits (N, K) = (softmax(logits) - onehot(labels)) / N."""
-        logits, labels = self._inputs("nn_cross_entropy_loss.backprop", logits, labels)
+        logits, labels = self._inputs("backprop", logits, labels)
         grad = softmax(logits)
         grad[np.arange(len(labels)), labels] -= 1
         return grad / len(labels)

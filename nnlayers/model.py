@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_positive_int
+from ._validate import as_int as as_positive_int
 
 __all__ = ["nn_sequential_model", "TrainStep"]
 

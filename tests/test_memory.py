@@ -66,7 +66,14 @@ def test_memory_limit_is_scoped_and_restored():
         nnlayers.set_memory_limit(None)
 
 
-@pytest.mark.parametrize("value", [0, -5, 1.5, "64MiB", True])
-def test_memory_limit_rejects_bad_values(value):
-    with pytest.raises(ValueError, match=r"memory_limit: nbytes must be None or an integer >= 1, got"):
+@pytest.mark.parametrize("value,error,message", [
+    (0, ValueError, "nbytes must be >= 1, got 0"), (-5, ValueError, "nbytes must be >= 1, got -5"),
+    (1.5, TypeError, "nbytes must be an integer, got 1.5"),
+    ("64MiB", TypeError, "nbytes must be an integer, got '64MiB'"),
+    (True, TypeError, "nbytes must be an integer, got True")])
+def test_memory_limit_rejects_bad_values(value, error, message):
+    with pytest.raises(error, match=r"^set_memory_limit: " + message):
         nnlayers.set_memory_limit(value)
+    with pytest.raises(error, match=r"^memory_limit: " + message):
+        with nnlayers.memory_limit(value):
+            pass
