@@ -58,10 +58,12 @@ class PoolLayer(Layer):
                                "pool window")
         return tuple(x_shape[:2]) + out[4 - len(x_shape):]
 
-    def _as_4d(self, where, x):
-        """``(x4, pool, stride)``: x as (N, C, H, W) (a view), the window and step as pairs."""
+    def _as_4d(self, where, x, dLdy=None):
+        """``(x4, pool, stride)``, or with dLdy ``(x4, dy4, pool, stride)``: (N, C, W) arrays
+        as (N, C, 1, W) views, the window and step as pairs."""
         pool, stride = self._window(where, x.ndim)
-        return (x if x.ndim == 4 else x[:, :, None, :]), pool, stride
+        arrays = [a if a.ndim == 4 else a[:, :, None, :] for a in (x, dLdy) if a is not None]
+        return (*arrays, pool, stride)
 
 
 def _plain(value):

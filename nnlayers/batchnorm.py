@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from ._layer import Layer
-from ._validate import as_int, as_real
+from ._validate import as_int, as_real, check_nbytes
 
 __all__ = ["nn_batchnorm_layer"]
 
@@ -38,6 +38,7 @@ class nn_batchnorm_layer(Layer):
     def __init__(self, num_channels, eps=1e-5, momentum=0.1):
         where = type(self).__name__
         c = as_int(where, "num_channels", num_channels)
+        check_nbytes(where, "each of gamma, beta and the running statistics", (c,), np.float64)
         self.eps = as_real(where, "eps", eps, 0, low_open=True, high=np.inf, high_open=True)
         self.momentum = as_real(where, "momentum", momentum, 0, 1)
         self.gamma, self.beta = np.ones(c), np.zeros(c)

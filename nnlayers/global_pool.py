@@ -8,6 +8,8 @@ gradient is spread evenly, ``dL/dy / (H*W)`` per pixel.  A network ending in glo
 classifies images of any size with the same weights.
 """
 
+import math
+
 import numpy as np
 
 from ._layer import Layer
@@ -15,6 +17,11 @@ from ._layer import Layer
 __all__ = ["nn_global_pool_layer"]
 
 MODES = ("max", "mean")
+
+
+def _flat(x):
+    """(N, C, ...) -> (N, C, P): the pixels of each channel in one axis (also for N = 0)."""
+    return x.reshape(x.shape[:2] + (math.prod(x.shape[2:]),))
 
 
 class nn_global_pool_layer(Layer):
@@ -40,13 +47,13 @@ class nn_global_pool_layer(Layer):
     def forward(self, x):
         """x (N, C, ...) -> y (N, C)."""
         _, x, _ = self._checked("forward", x)
-        flat = x.reshape(x.shape[0], x.shape[1], -1)
+        flat = _flat(x)
         return flat.max(axis=2) if self.mode == "max" else flat.mean(axis=2)
 
     def backprop(self, x, dLdy):
         """dLdy (N, C) -> dLdx shaped like x."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
-        flat = x.reshape(x.shape[0], x.shape[1], -1)
+        flat = _flat(x)
         if self.mode == "mean":
             dx = np.broadcast_to((dLdy / flat.shape[2])[:, :, None], flat.shape).copy()
         else:

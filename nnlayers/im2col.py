@@ -28,6 +28,8 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
         where, x.shape, (1, c) + kernel_size, stride, padding, dilation, "x", "kernel",
         window="window")
     x = x.astype(float_dtype(x.dtype), copy=False)
+    if n == 0:
+        return np.zeros((0, c * kernel_size[0] * kernel_size[1], oh * ow), dtype=x.dtype)
     cols = window_matrix(x, kernel_size, stride, padding, dilation)        # (C*KH*KW, OH*OW*N)
     return np.ascontiguousarray(cols.reshape(-1, oh * ow, n).transpose(2, 0, 1))
 

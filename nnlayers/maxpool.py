@@ -96,8 +96,7 @@ class nn_maxpool_layer(PoolLayer):
         """dLdy shaped like forward(x) -> dLdx shaped like x: each window's gradient to its
         first maximum."""
         where, x, dLdy = self._checked_backprop(x, dLdy)
-        x4, pool, stride = self._as_4d(where, x)
-        dy4 = dLdy.reshape(x4.shape[:2] + (-1, dLdy.shape[-1]))
+        x4, dy4, pool, stride = self._as_4d(where, x, dLdy)
         return maxpool_backward(x4, dy4, pool, stride).reshape(x.shape)
 
 

@@ -51,6 +51,5 @@ class nn_meanpool_layer(PoolLayer):
     def backprop(self, x, dLdy):
         """dLdy shaped like forward(x) -> dLdx shaped like x."""
         where, x, dLdy = self._checked_backprop(x, dLdy)
-        x4, pool, stride = self._as_4d(where, x)
-        dy4 = dLdy.reshape(x4.shape[:2] + (-1, dLdy.shape[-1]))
+        x4, dy4, pool, stride = self._as_4d(where, x, dLdy)
         return meanpool_backward(x4.shape, dy4, pool, stride).reshape(x.shape)
