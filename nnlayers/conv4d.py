@@ -31,6 +31,8 @@ dtype: float32 in gives float32 out, float64 gives float64, mixed inputs follow
 ``np.result_type``; integer and bool inputs are promoted to float64.
 """
 
+import math
+
 import numpy as np
 from skimage.util import view_as_windows
 
@@ -188,40 +190,47 @@ def conv_forward(x, w, stride, padding, dilation, bias=None):
     return y
 
 
+def _input_grad_chunk(dy, w, x_shape, stride, padding, dilation, dy2=None):
+    """dx (n, C, H, W) of one chunk of dy (n, F, OH, OW): col2im of ``w2.T @ dy2``, where
+    dy2 is dy as a matrix (F, OH*OW*n) (passed in when the caller has it already)."""
+    f, c, kh, kw = w.shape
+    dy2 = _dy_matrix(dy) if dy2 is None else dy2
+    dcols = (w.reshape(f, -1).T @ dy2).reshape((c, kh, kw) + dy.shape[2:] + (dy.shape[0],))
+    return add_windows_back(dcols, x_shape, stride, padding, dilation)
+
+
 def conv_grad_input(dy, w, x_shape, stride, padding, dilation):
     """dx (N, C, H, W), the adjoint of ``conv_forward`` in x, for dy (N, F, OH, OW)."""
-    return _grads(dy, x_shape, w.shape, stride, padding, dilation, w=w)[0]
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    for start, stop in conv_chunks(x_shape, w.shape, dy.shape[2:], padding, dy.itemsize):
+        dx[start:stop] = _input_grad_chunk(dy[start:stop], w, (stop - start,) + x_shape[1:],
+                                           stride, padding, dilation)
+    return dx
 
 
 def conv_grad_weight(x, dy, w_shape, stride, padding, dilation):
-    """dw (F, C, KH, KW), the adjoint of ``conv_forward`` in w, for dy (N, F, OH, OW)."""
-    return _grads(dy, x.shape, w_shape, stride, padding, dilation, x=x)[1]
+    """dw (F, C, KH, KW), the adjoint of ``conv_forward`` in w, for dy (N, F, OH, OW):
+    the sum over chunks of ``dy2 @ cols.T``."""
+    dw = np.zeros((w_shape[0], math.prod(w_shape[1:])), dtype=dy.dtype)
+    for start, stop in conv_chunks(x.shape, w_shape, dy.shape[2:], padding, dy.itemsize):
+        cols = window_matrix(x[start:stop], w_shape[2:], stride, padding, dilation)
+        dw += _dy_matrix(dy[start:stop]) @ cols.T
+    return dw.reshape(w_shape)
 
 
 def conv_grads(x, w, dy, stride, padding, dilation):
-    """``(dx, dw)`` together, as a layer's backprop needs them: dy is laid out once per
-    chunk for both products."""
-    return _grads(dy, x.shape, w.shape, stride, padding, dilation, x=x, w=w)
-
-
-def _grads(dy, x_shape, w_shape, stride, padding, dilation, x=None, w=None):
-    """The chunk loop behind the three gradient cores: dx if ``w`` is given, dw if ``x`` is."""
-    n, c = x_shape[:2]
-    f, _, kh, kw = w_shape
-    oh, ow = dy.shape[2:]
-    dx = None if w is None else np.empty(x_shape, dtype=dy.dtype)
-    dw = None if x is None else np.zeros((f, c * kh * kw), dtype=dy.dtype)
-    for start, stop in conv_chunks(x_shape, w_shape, (oh, ow), padding, dy.itemsize):
+    """``(dx, dw)`` together, as a layer's backprop needs them: the same two computations,
+    with dy laid out as a matrix once per chunk for both products."""
+    dx = np.empty(x.shape, dtype=dy.dtype)
+    dw = np.zeros((w.shape[0], math.prod(w.shape[1:])), dtype=dy.dtype)
+    for start, stop in conv_chunks(x.shape, w.shape, dy.shape[2:], padding, dy.itemsize):
         dy2 = _dy_matrix(dy[start:stop])
-        if dw is not None:
-            cols = window_matrix(x[start:stop], (kh, kw), stride, padding, dilation)
-            dw += dy2 @ cols.T
-            del cols  # free it before dcols, which has the same size
-        if dx is not None:
-            dcols = (w.reshape(f, -1).T @ dy2).reshape(c, kh, kw, oh, ow, stop - start)
-            dx[start:stop] = add_windows_back(dcols, (stop - start,) + tuple(x_shape[1:]),
-                                              stride, padding, dilation)
-    return dx, (None if dw is None else dw.reshape(w_shape))
+        cols = window_matrix(x[start:stop], w.shape[2:], stride, padding, dilation)
+        dw += dy2 @ cols.T
+        del cols  # free it before dcols, which has the same size
+        dx[start:stop] = _input_grad_chunk(dy[start:stop], w, x[start:stop].shape, stride,
+                                           padding, dilation, dy2)
+    return dx, dw.reshape(w.shape)
 
 
 # -- the public, checked helpers --------------------------------------------------------------

@@ -19,13 +19,11 @@ for another architecture, is a ValueError naming the file and what is wrong.
 
 import json
 import os
-import tempfile
-import zipfile
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._saving import explain_mismatch, read_model_file, write_atomically
 from ._validate import as_int, as_real_array, as_sequence
 
 __all__ = ["nn_sequential_model", "TrainStep"]
@@ -209,28 +207,17 @@ class nn_sequential_model:
         path = _check_path(f"{type(self).__name__}.save", path)
         arrays = self._arrays()
         arrays["architecture"] = np.array(json.dumps(self.architecture()))
-        folder = os.path.dirname(os.path.abspath(path))
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".nnlayers-", suffix=".npz.tmp")
-        try:
-            with os.fdopen(handle, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
+        write_atomically(path, arrays)
 
     def load(self, path):
         """Read what ``save`` wrote into this model's layers; nothing changes unless the whole
         file is sound and of this model's architecture (else a ValueError)."""
         where = f"{type(self).__name__}.load"
         path = _check_path(where, path)
-        saved, arrays = _read(where, path)
+        saved, arrays = read_model_file(where, path)
         mine = self.architecture()
         if saved != mine:
-            _explain_mismatch(where, path, saved, mine)
+            raise ValueError(explain_mismatch(where, path, saved, mine))
         expected = self._arrays()
         for key, current in expected.items():
             value = arrays.get(key)
@@ -245,56 +232,3 @@ class nn_sequential_model:
             for name in getattr(layer, "buffer_names", ()):
                 setattr(layer, name, np.array(arrays[f"layer{i}/{name}"],
                                               dtype=np.asarray(getattr(layer, name)).dtype))
-
-
-class _Foreign(Exception):
-    """A readable file that nn_sequential_model.save did not write."""
-
-
-def _read(where, path):
-    """``(architecture, {key: array})`` read completely from ``path``, or a ValueError."""
-    if not os.path.isfile(path):
-        raise ValueError(f"{where}: {path} does not exist or is not a file")
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise _Foreign("it holds one .npy array, not an .npz archive")
-        with data:
-            if "architecture" not in data.files:
-                raise _Foreign("it has no architecture record")
-            arrays = {key: data[key] for key in data.files}
-        architecture = json.loads(str(arrays.pop("architecture")))
-        if not isinstance(architecture, list):
-            raise _Foreign("its architecture record is not a list of layers")
-    except _Foreign as fault:
-        raise ValueError(f"{where}: cannot load {path}: nn_sequential_model.save did not write "
-                         f"it ({fault})") from None
-    except (zipfile.BadZipFile, EOFError) as error:
-        raise ValueError(f"{where}: cannot load {path}: the file is truncated or not an .npz "
-                         f"archive ({type(error).__name__}: {error})") from None
-    except (zlib.error, OSError, KeyError, ValueError) as error:
-        raise ValueError(f"{where}: cannot load {path}: the file is damaged "
-                         f"({type(error).__name__}: {error})") from None
-    return architecture, arrays
-
-
-def _explain_mismatch(where, path, saved, mine):
-    diff = next((i for i, (a, b) in enumerate(zip(saved, mine)) if a != b),
-                min(len(saved), len(mine)))
-    got, want = (_describe(record, diff, arrays=False) for record in (saved, mine))
-    if got == want:   # same class and configuration: the array shapes differ
-        got, want = (_describe(record, diff, arrays=True) for record in (saved, mine))
-    raise ValueError(f"{where}: {path} holds another architecture: layer {diff} is {got} in "
-                     f"the file, {want} in this model ({len(saved)} vs {len(mine)} layers)")
-
-
-def _describe(record, i, arrays):
-    """One layer of an architecture record as ``name(config)`` [plus its array shapes]."""
-    if i >= len(record):
-        return "(no layer)"
-    entry = record[i] if isinstance(record[i], dict) else {"layer": repr(record[i])}
-    config = entry.get("config")
-    args = (", ".join(f"{k}={v!r}" for k, v in config.items()) if isinstance(config, dict)
-            else "?")
-    shapes = f" with arrays {entry.get('params')} {entry.get('buffers')}" if arrays else ""
-    return f"{entry.get('layer')}({args}){shapes}"
