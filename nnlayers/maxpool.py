@@ -44,13 +44,16 @@ def maxpool_backward(x, dy, pool, stride):
     the offsets in row-major order: an offset's pixel receives its window's gradient if it
     equals the maximum and no earlier offset did (``taken``): the first maximum wins ties,
     as in torch.  A loop over the pool's offsets, not over windows; each step is a few
-    passes over arrays of the output's size.  Gradients are copied where ``hit``, never
-    multiplied by it, so an inf in dy stays at its maximum (0 * inf would be NaN).
+    passes over arrays of the output's size.  Gradients are selected where ``hit``, never
+    multiplied by it, in a chunk where dy holds an inf or NaN, so it stays at its maximum
+    (0 * inf would be NaN).
     """
     n, c, h, w = x.shape
     (ph, pw), (sh, sw) = pool, stride
     out_hw = dy.shape[2:]
-    dx = np.zeros(x.shape, dtype=dy.dtype)
+    tiled = (sh, sw) == (ph, pw) and (h, w) == (out_hw[0] * ph, out_hw[1] * pw)
+    # An exact tiling writes every pixel of dx once; otherwise start from zeros.
+    dx = np.empty(x.shape, dtype=dy.dtype) if tiled else np.zeros(x.shape, dtype=dy.dtype)
     overlap = sh < ph or sw < pw
     for start, stop in pool_chunks(x):
         views = offset_views(x[start:stop], pool, stride, out_hw)
@@ -58,6 +61,9 @@ def maxpool_backward(x, dy, pool, stride):
         top = _window_max(views, np.empty((stop - start, c) + tuple(out_hw), dtype=x.dtype))
         nan_top = np.isnan(top) if np.isnan(top).any() else None  # NaN wins, like the max
         grad = dy[start:stop]
+        # hit * grad is the fast way to route gradients, but 0 * inf is NaN: a chunk whose
+        # dy is not all finite selects with where= instead (slower, same result otherwise).
+        finite = bool(np.isfinite(grad).all())
         hit = np.empty(top.shape, dtype=bool)
         taken = np.zeros(top.shape, dtype=bool)
         for view, target in zip(views, targets):
@@ -66,10 +72,14 @@ def maxpool_backward(x, dy, pool, stride):
                 hit |= np.isnan(view) & nan_top
             np.greater(hit, taken, out=hit)   # equal to the max, and no earlier offset was
             taken |= hit
-            if overlap:
-                np.add(target, grad, out=target, where=hit)   # windows share pixels: add up
+            if overlap and finite:
+                target += hit * grad          # windows share pixels: gradients add up
+            elif overlap:
+                np.add(target, grad, out=target, where=hit)
+            elif finite:
+                np.multiply(hit, grad, out=target)
             else:
-                np.copyto(target, grad, where=hit)
+                target[...] = np.where(hit, grad, 0)
     return dx
 
 
