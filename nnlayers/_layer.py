@@ -55,11 +55,15 @@ class Layer:
     def output_shape(self, x_shape):
         """The shape of ``forward(x)`` for ``x.shape == x_shape`` (a ValueError if x does not fit)."""
         where = self._where("output_shape")
-        ndim = len(x_shape) if isinstance(x_shape, (tuple, list)) else 0
-        if self.input_ndim is not None:
-            accepted = (self.input_ndim,) if isinstance(self.input_ndim, int) else self.input_ndim
-            ndim = ndim if ndim in accepted else accepted[0]
-        return self._output_shape(where, as_shape(where, "x_shape", x_shape, ndim))
+        if not isinstance(x_shape, (tuple, list)):
+            raise TypeError(f"{where}: x_shape must be a tuple of integers, got {x_shape!r}")
+        if len(x_shape) == 0:
+            raise ValueError(f"{where}: x_shape must have a batch axis, got ()")
+        accepted = (self.input_ndim,) if isinstance(self.input_ndim, int) else self.input_ndim
+        if accepted is not None and len(x_shape) not in accepted:
+            wanted = " or ".join(str(n) for n in accepted)
+            raise ValueError(f"{where}: x_shape must have {wanted} entries, got {tuple(x_shape)}")
+        return self._output_shape(where, as_shape(where, "x_shape", x_shape, len(x_shape)))
 
     def _output_shape(self, where, x_shape):
         """Subclasses: the output shape for a valid-rank ``x_shape``; raise ValueError naming

@@ -85,8 +85,10 @@ def conv_geometry(where, x_shape, w_shape, stride, padding, dilation,
     check_channels(where, x_shape, w_shape, w_shape[1], x_name, w_name)
     oh, ow = window_positions(where, x_name, x_shape, (kh, kw), stride, padding, dilation,
                               window)
-    padded = (c, h + 2 * padding[0], w + 2 * padding[1], min(n, 1))
-    check_nbytes(where, "the padded input (one image, batch last)", padded, np.float64)
+    # what one image needs at least (chunks never split an image), and the whole output
+    check_nbytes(where, "the padded input of one image", (c, h + 2 * padding[0],
+                                                          w + 2 * padding[1]), np.float64)
+    check_nbytes(where, "the window matrix of one image", (c * kh * kw, oh * ow), np.float64)
     check_nbytes(where, "the output", (n, f, oh, ow), np.float64)
     return stride, padding, dilation, (n, f, oh, ow)
 

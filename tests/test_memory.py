@@ -77,3 +77,24 @@ def test_memory_limit_rejects_bad_values(value, error, message):
     with pytest.raises(error, match=r"^memory_limit: " + message):
         with nnlayers.memory_limit(value):
             pass
+
+
+@pytest.mark.parametrize("layer", [nnlayers.nn_meanpool_layer(3, 2), nnlayers.nn_maxpool_layer(3, 2)])
+def test_pooling_works_in_chunks_under_the_bound(layer, monkeypatch, rng):
+    x = rng.permutation(np.linspace(-1, 1, 7 * 2 * 9 * 8)).reshape(7, 2, 9, 8)
+    y = layer.forward(x)
+    dy = rng.normal(size=y.shape)
+    dx = layer.backprop(x, dy)
+    calls = []
+    original = _memory.batch_chunks
+
+    def spy(*args, **kwargs):
+        chunks = original(*args, **kwargs)
+        calls.append(chunks)
+        return chunks
+    from nnlayers import _pool
+    monkeypatch.setattr(_pool, "batch_chunks", spy)
+    with nnlayers.memory_limit(1):   # one image per chunk, in both directions
+        np.testing.assert_allclose(layer.forward(x), y, rtol=1e-15)
+        np.testing.assert_allclose(layer.backprop(x, dy), dx, rtol=1e-15)
+    assert len(calls) >= 2 and all(len(chunks) == 7 for chunks in calls)
