@@ -16,17 +16,24 @@ import numpy as np
 __all__ = ["write_atomically", "read_model_file", "explain_mismatch"]
 
 
-def write_atomically(path, arrays):
+def write_atomically(where, path, arrays):
     """``np.savez`` of ``arrays`` to a temporary file next to ``path``, then ``os.replace``:
-    an interrupted save never leaves a half-written file under the name."""
+    an interrupted save never leaves a half-written file under the name.  A folder that does
+    not exist or cannot be written is a ValueError naming ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".nnlayers-", suffix=".npz.tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".nnlayers-", suffix=".npz.tmp")
+    except OSError as error:
+        raise ValueError(f"{where}: cannot write {path}: {error.strerror} ({folder})") from None
     try:
         with os.fdopen(handle, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
+    except OSError as error:   # e.g. the disk is full, or path is a folder
+        os.remove(temporary)
+        raise ValueError(f"{where}: cannot write {path}: {error.strerror or error}") from None
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)

@@ -204,10 +204,11 @@ class nn_sequential_model:
     def save(self, path):
         """Write all parameters and buffers, plus the architecture, to one ``.npz`` file at
         ``path`` (exactly that name), atomically: a temporary file, then ``os.replace``."""
-        path = _check_path(f"{type(self).__name__}.save", path)
+        where = f"{type(self).__name__}.save"
+        path = _check_path(where, path)
         arrays = self._arrays()
         arrays["architecture"] = np.array(json.dumps(self.architecture()))
-        write_atomically(path, arrays)
+        write_atomically(where, path, arrays)
 
     def load(self, path):
         """Read what ``save`` wrote into this model's layers; nothing changes unless the whole

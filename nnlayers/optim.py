@@ -56,6 +56,11 @@ def _checked_step(where, model_or_layers, grads):
 
 
 class _Optimizer:
+    @property
+    def name(self):
+        """The optimizer's class name, as its messages give it."""
+        return type(self).__name__
+
     def __init__(self, lr, weight_decay):
         where = type(self).__name__
         self.lr = as_real(where, "lr", lr, 0, math.inf, low_open=True, high_open=True)

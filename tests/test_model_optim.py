@@ -307,3 +307,12 @@ def test_step_takes_gradients_as_lists(rng):
     nl.nn_sgd_optimizer(0.1).step(twin, [list(g) for g in grads])
     for got, want in zip(model.parameters(), twin.parameters()):
         np.testing.assert_array_equal(got, want)
+
+
+def test_save_into_a_missing_folder_or_onto_a_folder_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match=r"^nn_sequential_model.save: cannot write .*nowhere.*m\.npz"):
+        small_cnn().save(tmp_path / "nowhere" / "m.npz")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(ValueError, match=r"^nn_sequential_model.save: cannot write .*folder"):
+        small_cnn().save(tmp_path / "folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
