@@ -217,12 +217,12 @@ def test_raises_w_not_4d():
 
 
 def test_raises_x_strings():
-    with pytest.raises(TypeError, match=r"conv4d: x must hold real numbers .* got dtype <U1"):
+    with pytest.raises(TypeError, match=r"conv4d: x must hold real numbers .* got ndarray of dtype <U1"):
         conv4d(np.full((1, 1, 3, 3), "a"), np.zeros((1, 1, 2, 2)))
 
 
 def test_raises_x_objects():
-    with pytest.raises(TypeError, match=r"conv4d: x must hold real numbers .* got dtype object"):
+    with pytest.raises(TypeError, match=r"conv4d: x must hold real numbers .* got ndarray of dtype object"):
         conv4d(np.full((1, 1, 3, 3), None), np.zeros((1, 1, 2, 2)))
 
 
@@ -244,19 +244,20 @@ def test_raises_channel_mismatch():
 
 
 def test_raises_filter_larger_than_padded_input():
-    with pytest.raises(ValueError, match=r"conv4d: the 5x5 filter spans \(5, 5\) pixels, "
+    with pytest.raises(ValueError, match=r"conv4d: the 5x5 filter spans \(5, 5\) positions, "
                                          r"larger than the padded input \(4, 6\)"):
         conv4d(np.zeros((1, 1, 2, 4)), np.zeros((1, 1, 5, 5)), padding=1)
 
 
 def test_raises_dilated_filter_larger_than_input():
-    with pytest.raises(ValueError, match=r"dilation \(3, 3\) spans \(7, 7\) pixels"):
+    with pytest.raises(ValueError, match=r"dilation \(3, 3\) spans \(7, 7\) positions"):
         conv4d(np.zeros((1, 1, 6, 9)), np.zeros((1, 1, 3, 3)), dilation=3)
 
 
-def test_raises_empty_batch():
-    with pytest.raises(ValueError, match=r"conv4d: x has an empty axis, shape \(0, 1, 3, 3\)"):
-        conv4d(np.zeros((0, 1, 3, 3)), np.zeros((1, 1, 2, 2)))
+def test_empty_batch_gives_an_empty_result_and_other_empty_axes_raise():
+    assert conv4d(np.zeros((0, 1, 3, 3)), np.zeros((2, 1, 2, 2))).shape == (0, 2, 2, 2)
+    with pytest.raises(ValueError, match=r"conv4d: x has an empty axis, shape \(1, 0, 3, 3\)"):
+        conv4d(np.zeros((1, 0, 3, 3)), np.zeros((1, 0, 2, 2)))
 
 
 @pytest.mark.parametrize("name,value,error,message", [
