@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._train_fast import fused_plan
 from ._validate import as_positive_int
 
 __all__ = ["nn_sequential_model", "TrainStep"]
@@ -91,7 +92,19 @@ class nn_sequential_model:
         return x
 
     def train_step(self, x, labels):
-        """Forward, loss, and backprop through every layer: returns a ``TrainStep``."""
+        """Forward, loss, and backprop through every layer: returns a ``TrainStep``.
+
+        Networks of the layers ``nnlayers._train_fast`` knows (convolution, ReLU, max
+        pooling, flatten, linear, cross-entropy) run its fused step, which computes the same
+        numbers faster; any other network runs ``train_step_layerwise``.
+        """
+        fused = fused_plan(self, x, labels)
+        if fused is not None:
+            return TrainStep(*fused.train_step(labels))
+        return self.train_step_layerwise(x, labels)
+
+    def train_step_layerwise(self, x, labels):
+        """``train_step`` through each layer's own ``forward`` and ``backprop``, one by one."""
         activations = [x]                       # the input of every layer, local to this call
         for layer in self.layers:
             activations.append(layer.forward(activations[-1]))
@@ -112,8 +125,13 @@ class nn_sequential_model:
     def predict_logits(self, x, batch_size=256):
         """Logits for x in batches of ``batch_size`` (bounded memory for any N)."""
         batch_size = as_positive_int("nn_sequential_model.predict", "batch_size", batch_size)
-        parts = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        parts = [self._logits(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0,))
+
+    def _logits(self, x):
+        """``forward(x)``, by the fused path of ``train_step`` where it applies."""
+        fused = fused_plan(self, x)
+        return self.forward(x) if fused is None else fused.logits()
 
     def predict(self, x, batch_size=256):
         """The predicted class of each input: argmax of the logits, computed in batches."""
