@@ -49,7 +49,11 @@ STAGES = ("padded_input", "im2col", "conv_product", "pool_relu", "head_forward",
           "loss_and_gradient", "head_backward", "pool_relu_backward", "conv_weight_grads",
           "conv_input_grad")
 
-STEP_CHUNK_BYTES = 1 << 62   # placeholder, tuned below
+# Scratch per chunk of images without a bound: the courses' CNN takes ~25-50 images per chunk.
+# Measured (float32, batch 64 / 256, ms per step): whole batch 19 / 46, 32 MiB 8.7 / 34,
+# 16 MiB 9.6 / 36, 8 MiB 11 / 43: small chunks keep the working set in cache and reuse
+# freed memory instead of faulting fresh pages in, too small ones pay per-call overheads.
+STEP_CHUNK_BYTES = 32 << 20
 
 _POOLS = (nn_maxpool_layer, nn_max_pooling_layer)
 
@@ -301,7 +305,9 @@ class FusedStep:
     def _chunks(self, target):
         itemsize = np.dtype(self.dtype).itemsize
         per_image = sum(block.scratch_per_image(itemsize) for block in self.blocks)
-        return batch_chunks(self.x.shape[0], per_image, per_image, target=target)
+        count = len(batch_chunks(self.x.shape[0], per_image, per_image, target=target))
+        bounds = [self.x.shape[0] * i // count for i in range(count + 1)]   # even sizes
+        return list(zip(bounds[:-1], bounds[1:]))
 
     def _weights(self):
         return [(b.conv.W.astype(self.dtype, copy=False).reshape(b.conv.W.shape[0], -1),
