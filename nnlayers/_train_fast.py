@@ -35,12 +35,12 @@ from ._memory import batch_chunks
 from ._pool import offset_views
 from ._validate import as_int_pair, as_real_array, float_dtype
 from .activations import nn_relu_layer
-from .conv4d import _col2im, _windows, check_conv_geometry
+from .conv4d import _col2im, _windows, check_conv_geometry, conv_output_size
 from .convolution import nn_convolutional_layer
 from .flatten import nn_flatten_layer
 from .linear import nn_linear_layer
 from .loss import nn_cross_entropy_loss
-from .maxpool import _window_max, nn_max_pooling_layer, nn_maxpool_layer
+from .maxpool import nn_max_pooling_layer, nn_maxpool_layer
 
 __all__ = ["fused_plan", "STAGES", "STEP_CHUNK_BYTES"]
 
@@ -69,11 +69,8 @@ class _ConvBlock:
                                           conv.W.shape, conv.stride, conv.padding, conv.dilation)
         self.in_chw, self.z_hw = tuple(in_shape[1:]), tuple(y_shape[2:])
         out_hw = self.z_hw
-        if pool is not None:
-            (ph, pw), (sh, sw) = pool
-            if ph > out_hw[0] or pw > out_hw[1]:
-                raise ValueError("pool window larger than its input")
-            out_hw = ((out_hw[0] - ph) // sh + 1, (out_hw[1] - pw) // sw + 1)
+        if pool is not None:   # a ValueError if the window does not fit
+            out_hw = tuple(conv_output_size(size, p, s) for size, p, s in zip(out_hw, *pool))
         self.out_shape = (in_shape[0], conv.W.shape[0]) + out_hw
 
     def padded_shape(self, n):
