@@ -225,16 +225,20 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="whole runs; medians of their ratios")
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--batches", default="64,256")
+    parser.add_argument("--stat", choices=("median", "min"), default="median",
+                        help="per-candidate statistic of the timed calls (min: the least "
+                             "disturbed call, for a machine other jobs keep busy)")
     parser.add_argument("--generic", action="store_true",
                         help="also time the layer-by-layer path (train_step before the fused path)")
     args = parser.parse_args(argv)
     import torch
     rounds = 3 if args.quick else 6
+    stat = min if args.stat == "min" else statistics.median
     dtypes, sizes = args.dtypes.split(","), [int(s) for s in args.batches.split(",")]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), Python "
           f"{platform.python_version()}; OPENBLAS_THREAD_TIMEOUT="
-          f"{os.environ.get('OPENBLAS_THREAD_TIMEOUT')}; medians of {rounds * 3} timed calls in "
+          f"{os.environ.get('OPENBLAS_THREAD_TIMEOUT')}; {args.stat}s of {rounds * 3} timed calls in "
           f"{rounds} interleaved rounds, {args.repeat} run(s)")
     rows = collections.defaultdict(list)
     for _ in range(args.repeat):
@@ -243,9 +247,9 @@ def main(argv=None):
                 cands = {"kit": kit_step_fn(dtype, n), "torch": torch_step_fn(torch, dtype, n)}
                 if args.generic:
                     cands["layer-by-layer"] = kit_step_fn(dtype, n, generic=True)
-                rows[("train step", dtype, n)].append((interleaved(cands, rounds), n))
+                rows[("train step", dtype, n)].append((interleaved(cands, rounds, stat=stat), n))
             cands, n = predict_fns(torch, dtype)
-            rows[("predict", dtype, 256)].append((interleaved(cands, rounds), n))
+            rows[("predict", dtype, 256)].append((interleaved(cands, rounds, stat=stat), n))
     header = (f"{'':<11}{'dtype':<8}{'batch':>6}{'kit img/s':>11}{'torch img/s':>13}"
               f"{'kit/torch':>11}" + (f"{'layer-by-layer/torch':>22}" if args.generic else ""))
     print(header)
