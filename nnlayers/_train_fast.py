@@ -22,7 +22,7 @@ matrix products are the same, only the memory they read differs), faster:
 Everything lives in local variables of one call: the layers keep no state, and the single-
 layer protocol is unchanged.  Under ``nnlayers.memory_limit`` the batch goes through the
 whole network in chunks of images whose scratch memory fits the bound; weight gradients are
-summed over the chunks.  Without a bound, chunks of about ``STEP_CHUNK_BYTES`` of scratch
+summed over the chunks.  Without a bound, chunks of about ``STEP_CHUNK_VALUES`` numbers of scratch
 keep the working set in the processor's cache.
 
 One difference from the layer-by-layer path: where an activation is NaN, the gradient of a
@@ -42,18 +42,20 @@ from .linear import nn_linear_layer
 from .loss import nn_cross_entropy_loss
 from .maxpool import nn_max_pooling_layer, nn_maxpool_layer
 
-__all__ = ["fused_plan", "STAGES", "STEP_CHUNK_BYTES"]
+__all__ = ["fused_plan", "STAGES", "STEP_CHUNK_VALUES"]
 
 # The stage functions below, by name (benchmarks/bench_train_step.py times each).
 STAGES = ("padded_input", "im2col", "conv_product", "pool_relu", "head_forward",
           "loss_and_gradient", "head_backward", "pool_relu_backward", "conv_weight_grads",
           "conv_input_grad")
 
-# Scratch per chunk of images without a bound: the courses' CNN takes ~25-50 images per chunk.
-# Measured (float32, batch 64 / 256, ms per step): whole batch 19 / 46, 32 MiB 8.7 / 34,
-# 16 MiB 9.6 / 36, 8 MiB 11 / 43: small chunks keep the working set in cache and reuse
-# freed memory instead of faulting fresh pages in, too small ones pay per-call overheads.
-STEP_CHUNK_BYTES = 32 << 20
+# Scratch per chunk of images without a bound, in numbers (not bytes: the best chunk held the
+# same number of images in both dtypes), ~38 images of the courses' CNN.  Measured (ms per
+# step, batch 64 / 256): float32 whole batch 19 / 46, chunks of 24 MiB 8.7 / 35, 16 MiB 9.6 /
+# 36, 8 MiB 11 / 43; float64 32 MiB 24.5 / 64, 48 MiB 21.8 / 63, 96 MiB 23 / 83.  Chunks keep
+# the working set in cache and reuse freed memory instead of faulting in fresh pages; too
+# small ones pay per-call overheads.
+STEP_CHUNK_VALUES = 6 << 20
 
 _POOLS = (nn_maxpool_layer, nn_max_pooling_layer)
 
@@ -78,13 +80,13 @@ class _ConvBlock:
         (ph, pw) = self.conv.padding
         return (c, h + 2 * ph, w + 2 * pw, n)
 
-    def scratch_per_image(self, itemsize):
-        """Bytes per image held or made by this block in a step: cols, dcols, z, dz, buffers."""
+    def scratch_per_image(self):
+        """Numbers per image held or made by this block in a step: cols, dcols, z, dz, buffers."""
         f, c, kh, kw = self.conv.W.shape
         z = f * self.z_hw[0] * self.z_hw[1]
         cols = c * kh * kw * self.z_hw[0] * self.z_hw[1]
         c, hp, wp, _ = self.padded_shape(1)
-        return itemsize * (2 * cols + 2 * z + 2 * c * hp * wp)
+        return 2 * cols + 2 * z + 2 * c * hp * wp
 
 
 def _pool_pairs(layer):
@@ -300,10 +302,11 @@ class FusedStep:
         self.x = x
 
     def _chunks(self, target):
+        """Even chunks of images: about ``target`` numbers of scratch each, within the bound."""
+        values = sum(block.scratch_per_image() for block in self.blocks)
         itemsize = np.dtype(self.dtype).itemsize
-        per_image = sum(block.scratch_per_image(itemsize) for block in self.blocks)
-        count = len(batch_chunks(self.x.shape[0], per_image, per_image, target=target))
-        bounds = [self.x.shape[0] * i // count for i in range(count + 1)]   # even sizes
+        count = len(batch_chunks(self.x.shape[0], values * itemsize, values, target=target))
+        bounds = [self.x.shape[0] * i // count for i in range(count + 1)]
         return list(zip(bounds[:-1], bounds[1:]))
 
     def _weights(self):
@@ -331,7 +334,7 @@ class FusedStep:
     def logits(self):
         """The network's output (N, K) for the batch, forward only."""
         weights, parts = self._weights(), []
-        for start, stop in self._chunks(STEP_CHUNK_BYTES):
+        for start, stop in self._chunks(STEP_CHUNK_VALUES):
             features, _ = self._forward(self.x[start:stop], weights, keep=False)
             parts.append(head_forward(features, self.head, self.dtype)[1])
         return np.concatenate(parts)
@@ -343,7 +346,7 @@ class FusedStep:
         head_grads = [[0, 0] for _ in self.head]
         total, parts = 0.0, []
         labels = np.asarray(labels)
-        for start, stop in self._chunks(STEP_CHUNK_BYTES):
+        for start, stop in self._chunks(STEP_CHUNK_VALUES):
             n = stop - start
             features, saved = self._forward(self.x[start:stop], weights, keep=True)
             inputs, logits = head_forward(features, self.head, self.dtype)
