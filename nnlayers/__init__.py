@@ -1,5 +1,7 @@
 """nnlayers: exact, vectorized NumPy layers for the convolutional networks of deep-learning courses."""
 
+__version__ = "0.1.0"   # the version in pyproject.toml (tests/test_version.py compares them)
+
 from ._memory import get_memory_limit, memory_limit, set_memory_limit
 from .activations import nn_relu_layer, nn_sigmoid_layer, nn_tanh_layer
 from .batchnorm import nn_batchnorm_layer

@@ -11,6 +11,7 @@ a size is not silently truncated).
 import math
 import numbers
 import os
+import warnings
 
 import numpy as np
 
@@ -115,9 +116,13 @@ def as_real_array(where, name, value, ndim=None):
     values) is given and the array has another number of dimensions.  The array is not
     copied when it is already an ndarray.
     """
+    # numpy < 1.24 only warns about a ragged list (and makes an object array): an error here
+    ragged = getattr(np, "exceptions", np).VisibleDeprecationWarning
     try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:  # ragged nested lists and the like
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ragged)
+            array = np.asarray(value)
+    except (TypeError, ValueError, ragged) as error:  # ragged nested lists and the like
         raise TypeError(f"{where}: {name} must be an array of real numbers; NumPy could not "
                         f"convert it ({error})") from None
     if array.dtype.kind not in "biuf":

@@ -32,9 +32,13 @@ dtype: float32 in gives float32 out, float64 gives float64, mixed inputs follow
 """
 
 import math
+import warnings
 
 import numpy as np
-from skimage.util import view_as_windows
+
+with warnings.catch_warnings():   # skimage imports tqdm.auto, which warns in a notebook
+    warnings.filterwarnings("ignore", message="IProgress not found")   # without ipywidgets
+    from skimage.util import view_as_windows
 
 from ._geometry import output_size, window_positions, window_span
 from ._memory import batch_chunks

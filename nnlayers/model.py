@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._saving import explain_mismatch, read_model_file, write_atomically
+from ._train_fast import fused_plan
 from ._validate import as_int, as_real_array, as_sequence
 
 __all__ = ["nn_sequential_model", "TrainStep"]
@@ -139,6 +140,18 @@ class nn_sequential_model:
     def train_step(self, x, labels):
         """Forward, loss, and backprop through every layer: returns a ``TrainStep``.
 
+        Networks of the layers ``nnlayers._train_fast`` knows (convolution, ReLU, max
+        pooling, flatten, linear, cross-entropy) run its fused step, which computes the same
+        numbers faster; any other network runs ``train_step_layerwise``.
+        """
+        fused = fused_plan(self, x, labels)
+        if fused is not None:
+            return TrainStep(*fused.train_step(labels))
+        return self.train_step_layerwise(x, labels)
+
+    def train_step_layerwise(self, x, labels):
+        """``train_step`` through each layer's own ``forward`` and ``backprop``, one by one.
+
         A layer with parameters must return ``(dLdx, dLd<p1>, ...)`` from backprop, as a
         tuple or a list; one without returns dLdx."""
         where = f"{type(self).__name__}.train_step"
@@ -176,8 +189,13 @@ class nn_sequential_model:
         batch_size = as_int(where, "batch_size", batch_size)
         if len(x) == 0:
             return self.forward(x)
-        return np.concatenate([self.forward(x[i:i + batch_size])
+        return np.concatenate([self._logits(x[i:i + batch_size])
                                for i in range(0, len(x), batch_size)])
+
+    def _logits(self, x):
+        """``forward(x)``, by the fused path of ``train_step`` where it applies."""
+        fused = fused_plan(self, x)
+        return self.forward(x) if fused is None else fused.logits()
 
     def predict(self, x, batch_size=256):
         """The predicted class (N,) of each input: argmax of the logits, computed in batches."""

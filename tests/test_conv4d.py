@@ -1,5 +1,7 @@
 """conv4d and its adjoints against a naive loop, scipy.signal and torch; shapes, dtypes, errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -233,6 +235,23 @@ def test_raises_x_complex():
 
 def test_raises_x_ragged():
     with pytest.raises(TypeError, match=r"conv4d: x must be an array of real numbers"):
+        conv4d([[1, 2], [3]], np.zeros((1, 1, 2, 2)))
+
+
+def test_raises_x_ragged_where_numpy_only_warns(monkeypatch):
+    # numpy < 1.24 warns (VisibleDeprecationWarning) and makes an object array: still our TypeError
+    warning = getattr(np, "exceptions", np).VisibleDeprecationWarning
+    real_asarray = np.asarray
+
+    def old_numpy_asarray(value, *args, **kwargs):
+        if isinstance(value, list):
+            warnings.warn("Creating an ndarray from ragged nested sequences", warning)
+            return real_asarray(value, dtype=object)
+        return real_asarray(value, *args, **kwargs)
+
+    monkeypatch.setattr(np, "asarray", old_numpy_asarray)
+    with pytest.raises(TypeError, match=r"conv4d: x must be an array of real numbers; NumPy could "
+                                        r"not convert it \(Creating an ndarray from ragged"):
         conv4d([[1, 2], [3]], np.zeros((1, 1, 2, 2)))
 
 
