@@ -128,9 +128,10 @@ def gemm_peak(dtype, seconds):
     return 2 * n ** 3 / best / 1e9
 
 
-def interleaved(candidates, rounds, block=3):
+def interleaved(candidates, rounds, block=3, stat=statistics.median):
     """{name: median seconds}: each round runs every candidate in turn, as a block of one
-    untimed call (it absorbs the other library's spinning threads) and ``block`` timed ones."""
+    untimed call (it absorbs the other library's spinning threads) and ``block`` timed ones.
+    ``stat`` (e.g. ``min``) replaces the median."""
     times = {name: [] for name in candidates}
     for _ in range(rounds):
         for name, fn in candidates.items():
@@ -139,7 +140,7 @@ def interleaved(candidates, rounds, block=3):
                 t = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t)
-    return {name: statistics.median(v) for name, v in times.items()}
+    return {name: stat(v) for name, v in times.items()}
 
 
 def conv_candidates(shape, dtype, torch):

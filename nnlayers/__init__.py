@@ -1,10 +1,13 @@
 """nnlayers: exact, vectorized NumPy layers for the convolutional networks of deep-learning courses."""
 
+__version__ = "0.1.0"   # the version in pyproject.toml (tests/test_version.py compares them)
+
 from ._memory import get_memory_limit, memory_limit, set_memory_limit
 from .activations import nn_relu_layer, nn_sigmoid_layer, nn_tanh_layer
 from .batchnorm import nn_batchnorm_layer
 from .conv1d import nn_conv1d_layer
-from .conv4d import conv4d, conv4d_grad_input, conv4d_grad_weight, conv_output_size
+from ._geometry import conv_output_size
+from .conv4d import conv4d, conv4d_grad_input, conv4d_grad_weight
 from .convolution import nn_convolutional_layer
 from .dropout import nn_dropout_layer
 from .flatten import nn_flatten_layer

@@ -4,29 +4,31 @@ import numbers
 
 import numpy as np
 
-__all__ = ["make_rng", "check_std", "he_normal"]
+from ._validate import as_int, as_real, check_nbytes
+
+__all__ = ["init_args", "as_generator", "he_normal"]
 
 
-def make_rng(where, rng):
-    """``rng`` as a ``numpy.random.Generator``: None (fresh entropy), a seed, or a Generator."""
-    if isinstance(rng, bool) or not (rng is None or isinstance(
-            rng, (numbers.Integral, np.random.Generator, np.random.SeedSequence))):
+def init_args(where, std, rng):
+    """``(std, generator)``: std as a float >= 0; rng (None for fresh entropy, a seed >= 0,
+    or a Generator) as a ``numpy.random.Generator``."""
+    return as_real(where, "std", std, 0), as_generator(where, rng)
+
+
+def as_generator(where, rng):
+    """``rng`` (None for fresh entropy, a seed >= 0, or a Generator) as a
+    ``numpy.random.Generator``."""
+    if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
+        return np.random.default_rng(rng)
+    if not isinstance(rng, numbers.Integral) or isinstance(rng, (bool, np.bool_)):
         raise TypeError(f"{where}: rng must be None, an integer seed or a "
                         f"numpy.random.Generator, got {rng!r}")
-    if isinstance(rng, numbers.Integral) and rng < 0:
-        raise ValueError(f"{where}: rng seed must be >= 0, got {rng}")
-    return np.random.default_rng(rng)
+    return np.random.default_rng(as_int(where, "rng seed", rng, minimum=0))
 
 
-def check_std(where, std):
-    """``std`` as a float >= 0."""
-    if not isinstance(std, numbers.Real) or isinstance(std, bool):
-        raise TypeError(f"{where}: std must be a real number, got {std!r}")
-    if not std >= 0:  # also rejects NaN
-        raise ValueError(f"{where}: std must be >= 0, got {std}")
-    return float(std)
+def he_normal(where, generator, shape, fan_in, std):
+    """Draws of ``N(0, std / sqrt(fan_in / 2))`` of ``shape``: the course's initialisation.
 
-
-def he_normal(generator, shape, fan_in, std):
-    """Draws of ``N(0, std / sqrt(fan_in / 2))``: the course's initialisation."""
+    A shape too large for the machine is a ValueError saying how many bytes it would need."""
+    check_nbytes(where, "the weights", shape, np.float64)
     return generator.normal(0.0, std / np.sqrt(fan_in / 2), shape)

@@ -18,7 +18,8 @@ process-wide (a module setting), ``None`` (the default) means no bound.
 """
 
 import contextlib
-import numbers
+
+from ._validate import as_int
 
 __all__ = ["get_memory_limit", "set_memory_limit", "memory_limit", "batch_chunks", "CACHE_BYTES"]
 
@@ -26,12 +27,8 @@ CACHE_BYTES = 4 << 20   # the window matrix size per chunk that ran fastest (2-1
 _limit = None
 
 
-def _check(nbytes):
-    if nbytes is None:
-        return None
-    if not isinstance(nbytes, numbers.Integral) or isinstance(nbytes, bool) or nbytes < 1:
-        raise ValueError(f"memory_limit: nbytes must be None or an integer >= 1, got {nbytes!r}")
-    return int(nbytes)
+def _check(where, nbytes):
+    return None if nbytes is None else as_int(where, "nbytes", nbytes)
 
 
 def get_memory_limit():
@@ -42,14 +39,14 @@ def get_memory_limit():
 def set_memory_limit(nbytes):
     """Set the bound (bytes of scratch memory per layer call), or None for no bound."""
     global _limit
-    _limit = _check(nbytes)
+    _limit = _check("set_memory_limit", nbytes)
 
 
 @contextlib.contextmanager
 def memory_limit(nbytes):
     """Within the block, layer calls keep their scratch memory under ``nbytes``."""
     global _limit
-    previous, _limit = _limit, _check(nbytes)
+    previous, _limit = _limit, _check("memory_limit", nbytes)
     try:
         yield
     finally:

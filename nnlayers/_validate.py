@@ -1,19 +1,29 @@
-"""Argument checks shared by every public function of the kit.
+"""Argument checks shared by every public function of the kit: the only validators it has.
 
-Each check raises one clear error per mistake: ``TypeError`` for a wrong type
-or dtype, ``ValueError`` for a wrong shape or value.  Every message names the
-calling function (``where``), the argument, what it got and what was expected,
-so a user never meets a NumPy broadcasting error from deep inside the kit.
+Each check raises one clear error per mistake: ``TypeError`` for a wrong type or dtype,
+``ValueError`` for a wrong shape, size or value.  Every message names the calling function
+(``where``: the real function name, or ``type(self).__name__`` plus the method), the
+argument, what it got and what was expected, so a user never meets a NumPy error from
+deep inside the kit.  Integers may be Python or NumPy integers (never bool, never a float:
+a size is not silently truncated).
 """
 
+import math
 import numbers
+import os
+import warnings
 
 import numpy as np
 
 __all__ = [
-    "as_real_array",
+    "as_int",
+    "as_int_tuple",
     "as_int_pair",
-    "as_positive_int",
+    "as_real",
+    "as_real_array",
+    "as_sequence",
+    "as_shape",
+    "check_nbytes",
     "check_shape",
     "float_dtype",
     "layer_input",
@@ -33,95 +43,145 @@ def float_dtype(*dtypes):
     return dtype
 
 
-def as_real_array(where, name, value, ndim=None):
-    """Return ``value`` as an ndarray of real numbers (bool, integer or float).
-
-    Raises TypeError for strings, objects, complex numbers and anything NumPy
-    cannot turn into a numeric array; ValueError when ``ndim`` is given and the
-    array has another number of dimensions.  ``ndim`` may be an int or a tuple
-    of accepted values.  The array is not copied when it is already an ndarray.
-    """
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:  # ragged nested lists and the like
-        raise TypeError(
-            f"{where}: {name} must be an array of real numbers; "
-            f"NumPy could not convert it ({error})"
-        ) from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{where}: {name} must hold real numbers (bool, integer or float), "
-            f"got dtype {array.dtype}"
-        )
-    if ndim is not None:
-        accepted = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if array.ndim not in accepted:
-            wanted = " or ".join(f"{n}-D" for n in accepted)
-            raise ValueError(
-                f"{where}: {name} must be {wanted}, got a {array.ndim}-D array "
-                f"of shape {array.shape}"
-            )
-    return array
-
-
 def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def as_positive_int(where, name, value, minimum=1):
-    """Return ``value`` as an int, checking it is an integer >= ``minimum``."""
+def as_int(where, name, value, minimum=1):
+    """``value`` as a Python int, checking it is an integer >= ``minimum``."""
     if not _is_int(value):
-        raise TypeError(
-            f"{where}: {name} must be an integer, got {value!r} "
-            f"({type(value).__name__})"
-        )
+        raise TypeError(f"{where}: {name} must be an integer, got {value!r} "
+                        f"({type(value).__name__})")
     if value < minimum:
         raise ValueError(f"{where}: {name} must be >= {minimum}, got {value}")
     return int(value)
 
 
-def as_int_pair(where, name, value, minimum=1):
-    """Return ``value`` (an int, or a pair of ints) as a tuple of two ints.
-
-    Each entry must be an integer >= ``minimum`` (1 for stride, dilation and
-    window sizes; 0 for padding).  Floats, even 2.0, are rejected: a size is
-    never silently truncated.
-    """
+def as_int_tuple(where, name, value, length, minimum=1):
+    """``value`` (an int, or a tuple/list of ``length`` ints) as a tuple of ``length`` ints,
+    each >= ``minimum`` (1 for stride, dilation and window sizes; 0 for padding)."""
+    wanted = {1: "an integer", 2: "an integer or a pair of integers"}.get(
+        length, f"an integer or {length} integers")
     if _is_int(value):
-        pair = (value, value)
-    elif isinstance(value, (tuple, list)) and len(value) == 2:
-        pair = tuple(value)
+        entries = (value,) * length
+    elif isinstance(value, (tuple, list)) and len(value) == length:
+        entries = tuple(value)
     else:
-        raise TypeError(
-            f"{where}: {name} must be an integer or a pair of integers, "
-            f"got {value!r}"
-        )
-    for entry in pair:
-        if not _is_int(entry):
-            raise TypeError(
-                f"{where}: {name} must be an integer or a pair of integers, "
-                f"got {value!r}"
-            )
-        if entry < minimum:
-            raise ValueError(
-                f"{where}: {name} must be >= {minimum}, got {value!r}"
-            )
-    return int(pair[0]), int(pair[1])
+        raise TypeError(f"{where}: {name} must be {wanted}, got {value!r}")
+    if not all(_is_int(entry) for entry in entries):
+        raise TypeError(f"{where}: {name} must be {wanted}, got {value!r}")
+    if any(entry < minimum for entry in entries):
+        raise ValueError(f"{where}: {name} must be >= {minimum}, got {value!r}")
+    return tuple(int(entry) for entry in entries)
+
+
+def as_int_pair(where, name, value, minimum=1):
+    """``value`` (an int, or a pair of ints) as a tuple of two ints >= ``minimum``."""
+    return as_int_tuple(where, name, value, 2, minimum)
+
+
+def as_real(where, name, value, low=-math.inf, high=math.inf, low_open=False, high_open=False):
+    """``value`` as a float in the interval from ``low`` to ``high`` (closed unless ``*_open``).
+
+    NaN is never inside an interval."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be a real number, got {value!r} "
+                        f"({type(value).__name__})")
+    above = low < value if low_open else low <= value
+    below = value < high if high_open else value <= high
+    if not (above and below):
+        if high == math.inf:
+            bounds = f"{'>' if low_open else '>='} {low}"
+        else:
+            bounds = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{where}: {name} must be {bounds}, got {value}")
+    return float(value)
+
+
+def as_sequence(where, name, value, length=None):
+    """``value`` (a tuple or a list) as a tuple, of ``length`` entries when given."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{where}: {name} must be a tuple or a list, got "
+                        f"{type(value).__name__}")
+    if length is not None and len(value) != length:
+        raise ValueError(f"{where}: {name} must have {length} entries, got {len(value)}")
+    return tuple(value)
+
+
+def as_real_array(where, name, value, ndim=None):
+    """``value`` as an ndarray of real numbers (bool, integer or float).
+
+    Raises TypeError for None, strings, objects, complex numbers and anything NumPy cannot
+    turn into a numeric array; ValueError when ``ndim`` (an int or a tuple of accepted
+    values) is given and the array has another number of dimensions.  The array is not
+    copied when it is already an ndarray.
+    """
+    # numpy < 1.24 only warns about a ragged list (and makes an object array): an error here
+    ragged = getattr(np, "exceptions", np).VisibleDeprecationWarning
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ragged)
+            array = np.asarray(value)
+    except (TypeError, ValueError, ragged) as error:  # ragged nested lists and the like
+        raise TypeError(f"{where}: {name} must be an array of real numbers; NumPy could not "
+                        f"convert it ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: {name} must hold real numbers (bool, integer or float), "
+                        f"got {type(value).__name__} of dtype {array.dtype}")
+    if ndim is not None:
+        accepted = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if array.ndim not in accepted:
+            wanted = " or ".join(f"{n}-D" for n in accepted)
+            raise ValueError(f"{where}: {name} must be {wanted}, got a {array.ndim}-D array "
+                             f"of shape {array.shape}")
+    return array
+
+
+def as_shape(where, name, value, ndim):
+    """A shape argument (such as ``x_shape``): a tuple of ``ndim`` integers >= 1."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{where}: {name} must be a tuple of {ndim} integers, got {value!r}")
+    if len(value) != ndim:
+        raise ValueError(f"{where}: {name} must have {ndim} entries, got {tuple(value)!r}")
+    return tuple(as_int(where, name, size, minimum=0 if i == 0 else 1)
+                 for i, size in enumerate(value))
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return 1 << 62
+
+
+def check_nbytes(where, what, shape, dtype):
+    """Raise ValueError when an array of ``shape`` and ``dtype`` could never be allocated
+    (more bytes than the machine's physical memory), saying how many bytes it would need."""
+    nbytes = math.prod(int(size) for size in shape) * np.dtype(dtype).itemsize
+    available = _physical_memory()
+    if nbytes > available:
+        raise ValueError(f"{where}: {what} of shape {tuple(shape)} would need {nbytes:,} bytes, "
+                         f"more than this machine's {available:,} bytes of memory")
 
 
 def check_shape(where, name, array, expected, why=""):
     """Raise ValueError unless ``array.shape == expected``."""
     if tuple(array.shape) != tuple(expected):
         reason = f" ({why})" if why else ""
-        raise ValueError(
-            f"{where}: {name} must have shape {tuple(expected)}{reason}, "
-            f"got {tuple(array.shape)}"
-        )
+        raise ValueError(f"{where}: {name} must have shape {tuple(expected)}{reason}, "
+                         f"got {tuple(array.shape)}")
 
 
-def layer_input(where, x, ndim):
-    """``x`` as a float array (integers and bool as float64) of ``ndim`` dimensions."""
-    x = as_real_array(where, "x", x, ndim=ndim)
+def layer_input(where, x, ndim=None, name="x"):
+    """``x`` as a float array (integers and bool as float64) of ``ndim`` dimensions.
+
+    The batch axis (axis 0) may be empty; any other empty axis is a ValueError."""
+    x = as_real_array(where, name, x, ndim=ndim)
+    if x.ndim == 0:
+        raise ValueError(f"{where}: {name} must have a batch axis, got a 0-D array")
+    if 0 in x.shape[1:]:
+        raise ValueError(f"{where}: {name} has an empty axis, shape {x.shape} (only the batch "
+                         f"axis may be empty)")
     return x.astype(float_dtype(x.dtype), copy=False)
 
 

@@ -5,14 +5,9 @@ Each ``backprop(x, dLdy)`` returns ``dLdy * f'(x)``, recomputing what it needs f
 
 import numpy as np
 
-from ._validate import as_real_array, float_dtype, layer_upstream
+from ._layer import Layer
 
 __all__ = ["nn_relu_layer", "nn_tanh_layer", "nn_sigmoid_layer", "sigmoid"]
-
-
-def _input(where, x):
-    x = as_real_array(where, "x", x)
-    return x.astype(float_dtype(x.dtype), copy=False)
 
 
 def sigmoid(x):
@@ -21,50 +16,42 @@ def sigmoid(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-class nn_relu_layer:
-    """``y = max(x, 0)``; the gradient at exactly 0 is taken as 0 (torch's choice)."""
+class nn_relu_layer(Layer):
+    """``y = max(x, 0)``, as torch: a NaN input gives NaN.
 
-    def __repr__(self):
-        return "nn_relu_layer()"
+    backprop passes ``dLdy`` where x > 0 or x is NaN and gives exactly 0 where x <= 0 (the
+    gradient at 0 is taken as 0, torch's choice); a NaN or inf in dLdy stays where it is
+    (it is selected, never multiplied by 0)."""
 
     def forward(self, x):
-        return np.maximum(_input("nn_relu_layer.forward", x), 0)
+        _, x, _ = self._checked("forward", x)
+        return np.maximum(x, 0)
 
     def backprop(self, x, dLdy):
-        where = "nn_relu_layer.backprop"
-        x = _input(where, x)
-        dLdy = layer_upstream(where, dLdy, x.shape, x.dtype)
-        return dLdy * (x > 0)
+        _, x, dLdy = self._checked_backprop(x, dLdy)
+        return np.where(x <= 0, np.zeros((), dtype=dLdy.dtype), dLdy)
 
 
-class nn_tanh_layer:
+class nn_tanh_layer(Layer):
     """``y = tanh(x)``, ``dy/dx = 1 - tanh(x)**2``."""
 
-    def __repr__(self):
-        return "nn_tanh_layer()"
-
     def forward(self, x):
-        return np.tanh(_input("nn_tanh_layer.forward", x))
+        _, x, _ = self._checked("forward", x)
+        return np.tanh(x)
 
     def backprop(self, x, dLdy):
-        where = "nn_tanh_layer.backprop"
-        x = _input(where, x)
-        dLdy = layer_upstream(where, dLdy, x.shape, x.dtype)
+        _, x, dLdy = self._checked_backprop(x, dLdy)
         return dLdy * (1 - np.tanh(x) ** 2)
 
 
-class nn_sigmoid_layer:
+class nn_sigmoid_layer(Layer):
     """``y = 1 / (1 + exp(-x))``, stable for large |x|; ``dy/dx = y * (1 - y)``."""
 
-    def __repr__(self):
-        return "nn_sigmoid_layer()"
-
     def forward(self, x):
-        return sigmoid(_input("nn_sigmoid_layer.forward", x))
+        _, x, _ = self._checked("forward", x)
+        return sigmoid(x)
 
     def backprop(self, x, dLdy):
-        where = "nn_sigmoid_layer.backprop"
-        x = _input(where, x)
-        dLdy = layer_upstream(where, dLdy, x.shape, x.dtype)
+        _, x, dLdy = self._checked_backprop(x, dLdy)
         y = sigmoid(x)
         return dLdy * y * (1 - y)

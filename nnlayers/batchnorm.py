@@ -31,13 +31,13 @@ backprop returns ``(dLdx, dLdgamma, dLdbeta)`` in both modes.  ``replay(x)`` is 
 without updating the running estimates (what a residual block's backprop recomputes).
 """
 
-import numbers
+import math
 
 import numpy as np
 
+from ._layer import Layer
 from ._modes import TrainingModes
-from ._params import add_in_place, replaced
-from ._validate import as_positive_int, layer_input, layer_upstream
+from ._validate import as_int, as_real, check_nbytes
 
 __all__ = ["nn_batchnorm_layer", "CONVENTIONS"]
 
@@ -45,64 +45,48 @@ __all__ = ["nn_batchnorm_layer", "CONVENTIONS"]
 CONVENTIONS = {"torch": (True, 1.0), "mytorch": (False, 1.0), "cs231n": (False, 0.0)}
 
 
-class nn_batchnorm_layer(TrainingModes):
+class nn_batchnorm_layer(TrainingModes, Layer):
     """Per-channel batch normalisation with learnable ``gamma`` (ones) and ``beta`` (zeros)."""
 
-    param_names = ("gamma", "beta")   # what get_weights returns, for reports such as gradcheck's
-    buffer_names = ("running_mean", "running_var")   # state that a saved model keeps too
+    param_names = ("gamma", "beta")
+    buffer_names = ("running_mean", "running_var")   # changed by forward in training mode
+    input_ndim = (2, 4)
 
     def __init__(self, num_channels, eps=1e-5, momentum=0.1, *, convention="torch"):
-        where = "nn_batchnorm_layer"
-        c = as_positive_int(where, "num_channels", num_channels)
-        for name, value, low, high in (("eps", eps, 0, np.inf), ("momentum", momentum, 0, 1)):
-            if not isinstance(value, numbers.Real) or isinstance(value, bool):
-                raise TypeError(f"{where}: {name} must be a real number, got {value!r}")
-            if not (low < value <= high if name == "eps" else low <= value <= high):
-                bounds = "> 0" if name == "eps" else "in [0, 1]"
-                raise ValueError(f"{where}: {name} must be {bounds}, got {value}")
+        where = type(self).__name__
+        c = as_int(where, "num_channels", num_channels)
+        check_nbytes(where, "each of gamma, beta and the running statistics", (c,), np.float64)
+        self.eps = as_real(where, "eps", eps, 0, low_open=True, high=np.inf, high_open=True)
+        self.momentum = as_real(where, "momentum", momentum, 0, 1)
         if not isinstance(convention, str):
             raise TypeError(f"{where}: convention must be a string, got {convention!r}")
         if convention not in CONVENTIONS:
             raise ValueError(f"{where}: convention must be one of {sorted(CONVENTIONS)}, "
                              f"got {convention!r}")
-        self.eps, self.momentum, self.convention = float(eps), float(momentum), convention
+        self.convention = convention
         self.gamma, self.beta = np.ones(c), np.zeros(c)
         self.running_mean = np.zeros(c)
         self.running_var = np.full(c, CONVENTIONS[convention][1])
         self.training = True
 
-    def __repr__(self):
-        return (f"nn_batchnorm_layer(num_channels={self.gamma.size}, eps={self.eps}, "
-                f"momentum={self.momentum}, convention={self.convention!r})")
+    def config(self):
+        return {"num_channels": self.gamma.size, "eps": self.eps, "momentum": self.momentum,
+                "convention": self.convention}
 
-    def get_weights(self):
-        """``(gamma, beta)``, each (C,)."""
-        return self.gamma, self.beta
-
-    def set_weights(self, gamma, beta):
-        self.gamma, self.beta = replaced("nn_batchnorm_layer.set_weights", (self.gamma, self.beta),
-                                         (gamma, beta), (("gamma", "one per channel"),
-                                                         ("beta", "one per channel")))
-
-    def update_weights(self, dgamma, dbeta):
-        """``gamma += dgamma``, ``beta += dbeta``."""
-        add_in_place("nn_batchnorm_layer.update_weights", (self.gamma, self.beta),
-                     (dgamma, dbeta), (("dgamma", "the shape of gamma"), ("dbeta", "the shape of beta")))
-
-    def _prepare(self, where, x):
-        """x, the reduction axes, the per-channel broadcast shape, and values per channel."""
-        x = layer_input(where, x, (2, 4))
+    def _output_shape(self, where, x_shape):
         c = self.gamma.size
-        if x.shape[1] != c:
-            raise ValueError(f"{where}: x has {x.shape[1]} channels, the layer normalises {c} "
-                             f"(x.shape = {x.shape})")
-        axes = (0,) if x.ndim == 2 else (0, 2, 3)
-        per_channel = x.size // c
-        if self.training and per_channel < 2:
+        if x_shape[1] != c:
+            raise ValueError(f"{where}: x has {x_shape[1]} channels, the layer normalises {c} "
+                             f"(x.shape = {tuple(x_shape)})")
+        if self.training and math.prod(x_shape) // c < 2:
             raise ValueError(f"{where}: training needs more than one value per channel to "
-                             f"estimate a variance, got x.shape = {x.shape}")
-        shape = (1, c) + (1,) * (x.ndim - 2)
-        return x, axes, shape, per_channel
+                             f"estimate a variance, got x.shape = {tuple(x_shape)}")
+        return tuple(x_shape)
+
+    def _axes(self, x):
+        """The reduction axes, the per-channel broadcast shape, and values per channel."""
+        axes = (0,) if x.ndim == 2 else (0, 2, 3)
+        return axes, (1, x.shape[1]) + (1,) * (x.ndim - 2), x.size // x.shape[1]
 
     def _statistics(self, x, axes):
         if self.training:
@@ -111,7 +95,8 @@ class nn_batchnorm_layer(TrainingModes):
 
     def forward(self, x):
         """x (N, C[, H, W]) -> y of the same shape; in training mode, updates the running estimates."""
-        x, axes, shape, m = self._prepare("nn_batchnorm_layer.forward", x)
+        _, x, _ = self._checked("forward", x)
+        axes, shape, m = self._axes(x)
         mean, var = self._statistics(x, axes)
         if self.training:
             k = self.momentum
@@ -122,7 +107,8 @@ class nn_batchnorm_layer(TrainingModes):
 
     def replay(self, x):
         """forward(x) without updating the running estimates: x (N, C[, H, W]) -> y like x."""
-        x, axes, shape, _ = self._prepare("nn_batchnorm_layer.replay", x)
+        _, x, _ = self._checked("replay", x)
+        axes, shape, _ = self._axes(x)
         return self._normalise(x, *self._statistics(x, axes), shape)
 
     def _normalise(self, x, mean, var, shape):
@@ -131,10 +117,8 @@ class nn_batchnorm_layer(TrainingModes):
 
     def backprop(self, x, dLdy):
         """dLdy like x -> (dLdx like x, dLdgamma (C,), dLdbeta (C,))."""
-        where = "nn_batchnorm_layer.backprop"
-        x, axes, shape, _ = self._prepare(where, x)
-        dLdy = layer_upstream(where, dLdy, x.shape, x.dtype)
-        x = x.astype(dLdy.dtype, copy=False)
+        _, x, dLdy = self._checked_backprop(x, dLdy)
+        axes, shape, _ = self._axes(x)
         mean, var = self._statistics(x, axes)
         inv_std = 1 / np.sqrt(var.reshape(shape) + self.eps)
         xhat = (x - mean.reshape(shape)) * inv_std

@@ -9,15 +9,16 @@ Shapes:
 
 import numpy as np
 
-from ._init import check_std, he_normal, make_rng
-from ._params import add_in_place, replaced
-from ._validate import as_positive_int, layer_input, layer_upstream
-from .conv4d import _backward, _correlate
+from ._geometry import window_positions
+from ._init import he_normal, init_args
+from ._layer import Layer
+from ._validate import as_int, check_nbytes
+from .conv4d import check_channels, conv_forward, conv_grads
 
 __all__ = ["nn_conv1d_layer"]
 
 
-class nn_conv1d_layer:
+class nn_conv1d_layer(Layer):
     """``y = correlate(x, W, stride, padding, dilation) + b`` along one axis.
 
     Parameters
@@ -29,66 +30,52 @@ class nn_conv1d_layer:
     rng : None, int or numpy.random.Generator, keyword-only
     """
 
+    param_names = ("W", "b")
+    input_ndim = 3
+
     def __init__(self, filter_size, in_ch_size, num_filters, std=1e0, *, stride=1, padding=0,
                  dilation=1, rng=None):
-        where = "nn_conv1d_layer"
-        filter_size = as_positive_int(where, "filter_size", filter_size)
-        in_ch_size = as_positive_int(where, "in_ch_size", in_ch_size)
-        num_filters = as_positive_int(where, "num_filters", num_filters)
-        std = check_std(where, std)
-        self.stride = as_positive_int(where, "stride", stride)
-        self.padding = as_positive_int(where, "padding", padding, minimum=0)
-        self.dilation = as_positive_int(where, "dilation", dilation)
-        self.W = he_normal(make_rng(where, rng), (num_filters, in_ch_size, filter_size),
+        where = type(self).__name__
+        filter_size = as_int(where, "filter_size", filter_size)
+        in_ch_size = as_int(where, "in_ch_size", in_ch_size)
+        num_filters = as_int(where, "num_filters", num_filters)
+        std, generator = init_args(where, std, rng)
+        self.stride = as_int(where, "stride", stride)
+        self.padding = as_int(where, "padding", padding, minimum=0)
+        self.dilation = as_int(where, "dilation", dilation)
+        self.W = he_normal(where, generator, (num_filters, in_ch_size, filter_size),
                            in_ch_size * filter_size, std)
         self.b = np.full((1, num_filters, 1), 0.01)
 
-    def get_weights(self):
-        """``(W, b)``: W (F, C, K), b (1, F, 1)."""
-        return self.W, self.b
-
-    def set_weights(self, W, b):
-        """Replace the parameters with copies of ``W`` (F, C, K) and ``b`` (1, F, 1)."""
-        self.W, self.b = replaced("nn_conv1d_layer.set_weights", (self.W, self.b), (W, b),
-                                  (("W", "the layer's filter bank"), ("b", "one bias per filter")))
-
-    def update_weights(self, dW, db):
-        """``W += dW``, ``b += db``."""
-        add_in_place("nn_conv1d_layer.update_weights", (self.W, self.b), (dW, db),
-                     (("dW", "the shape of W"), ("db", "the shape of b")))
-
-    def _geometry(self, where, x):
-        x = layer_input(where, x, 3)
+    def config(self):
         f, c, k = self.W.shape
-        if x.shape[1] != c:
-            raise ValueError(f"{where}: x has {x.shape[1]} input channels, W expects {c} "
-                             f"(x.shape = {x.shape}, W.shape = {self.W.shape})")
-        span = self.dilation * (k - 1) + 1
-        if span > x.shape[2] + 2 * self.padding or 0 in x.shape:
-            raise ValueError(f"{where}: the filter of size {k} with dilation {self.dilation} "
-                             f"spans {span}, more than the padded input length "
-                             f"{x.shape[2]} + 2*{self.padding} (x.shape = {x.shape})")
-        out = (x.shape[2] + 2 * self.padding - span) // self.stride + 1
-        return x, (x.shape[0], f, out)
+        return {"filter_size": k, "in_ch_size": c, "num_filters": f, "stride": self.stride,
+                "padding": self.padding, "dilation": self.dilation}
 
     def _as_2d(self):
+        """stride, padding, dilation as pairs for maps of height 1."""
         return (1, self.stride), (0, self.padding), (1, self.dilation)
+
+    def _output_shape(self, where, x_shape):
+        f, c, k = self.W.shape
+        check_channels(where, x_shape, self.W.shape, c)
+        out = window_positions(where, "x", x_shape, (k,), (self.stride,), (self.padding,),
+                               (self.dilation,))
+        check_nbytes(where, "the output", (x_shape[0], f) + out, np.float64)
+        return (x_shape[0], f) + out
 
     def forward(self, x):
         """x (N, C, W) -> y (N, F, OW)."""
-        x, _ = self._geometry("nn_conv1d_layer.forward", x)
-        dtype = x.dtype
-        y = _correlate(x[:, :, None, :], self.W.astype(dtype, copy=False)[:, :, None, :],
-                       *self._as_2d(), bias=self.b.astype(dtype, copy=False)[..., None])
+        _, x, _ = self._checked("forward", x)
+        W = self.W.astype(x.dtype, copy=False)
+        y = conv_forward(x[:, :, None, :], W[:, :, None, :], *self._as_2d(),
+                         bias=self.b.astype(x.dtype, copy=False)[..., None])
         return y[:, :, 0, :]
 
     def backprop(self, x, dLdy):
         """dLdy (N, F, OW) -> (dLdx (N, C, W), dLdW (F, C, K), dLdb (1, F, 1))."""
-        where = "nn_conv1d_layer.backprop"
-        x, y_shape = self._geometry(where, x)
-        dLdy = layer_upstream(where, dLdy, y_shape, x.dtype)
-        x, W = x.astype(dLdy.dtype, copy=False), self.W.astype(dLdy.dtype, copy=False)
-        dx, dW = _backward(dLdy[:, :, None, :], x.shape[:2] + (1,) + x.shape[2:],
-                           W.shape[:2] + (1,) + W.shape[2:], *self._as_2d(),
-                           x=x[:, :, None, :], w=W[:, :, None, :])
+        _, x, dLdy = self._checked_backprop(x, dLdy)
+        W = self.W.astype(dLdy.dtype, copy=False)
+        dx, dW = conv_grads(x[:, :, None, :], W[:, :, None, :], dLdy[:, :, None, :],
+                            *self._as_2d())
         return dx[:, :, 0, :], dW[:, :, 0, :], dLdy.sum(axis=(0, 2)).reshape(self.b.shape)

@@ -26,18 +26,17 @@ is the keep probability q) ``fix_mask(np.random.rand(*x.shape) < q)`` with p = 1
 forward with the current mask and no new draw (what a residual block's backprop recomputes).
 """
 
-import numbers
-
 import numpy as np
 
-from ._init import make_rng
+from ._init import as_generator
+from ._layer import Layer
 from ._modes import TrainingModes
-from ._validate import as_real_array, check_shape, layer_input, layer_upstream
+from ._validate import as_real, as_real_array, check_shape
 
 __all__ = ["nn_dropout_layer"]
 
 
-class nn_dropout_layer(TrainingModes):
+class nn_dropout_layer(TrainingModes, Layer):
     """Inverted dropout: drop with probability ``p``, scale the kept values by 1 / (1 - p).
 
     Parameters
@@ -47,32 +46,29 @@ class nn_dropout_layer(TrainingModes):
     rng : None, int or numpy.random.Generator, keyword-only    the source of the masks
     """
 
-    param_names = ()
     buffer_names = ()   # the mask belongs to one forward/backprop pair, not to a saved model
 
     def __init__(self, p=0.5, *, channels=False, rng=None):
-        where = "nn_dropout_layer"
-        if not isinstance(p, numbers.Real) or isinstance(p, bool):
-            raise TypeError(f"{where}: p must be a real number, got {p!r}")
-        if not 0 <= p < 1:  # also rejects NaN
-            raise ValueError(f"{where}: p must be in [0, 1), the probability of dropping, got {p}")
+        where = type(self).__name__
+        self.p = as_real(where, "p", p, 0, 1, high_open=True)
         if not isinstance(channels, bool):
             raise TypeError(f"{where}: channels must be True or False, got {channels!r}")
-        self.p, self.channels = float(p), channels
-        self.generator = make_rng(where, rng)
+        self.channels = channels
+        self.input_ndim = (3, 4) if channels else None
+        self.generator = as_generator(where, rng)
         self.mask = None       # the mask of the last training forward (bool)
         self.fixed = False     # True after fix_mask(mask): forward uses self.mask, draws nothing
         self.training = True
 
-    def __repr__(self):
-        return f"nn_dropout_layer(p={self.p}, channels={self.channels})"
+    def config(self):
+        return {"p": self.p, "channels": self.channels}
 
     def fix_mask(self, mask):
         """Use ``mask`` (0/1 or bool, the mask shape) in every training forward; None draws again.
 
         Returns the layer.
         """
-        where = "nn_dropout_layer.fix_mask"
+        where = self._where("fix_mask")
         if mask is None:
             self.fixed = False
             return self
@@ -85,10 +81,9 @@ class nn_dropout_layer(TrainingModes):
         self.mask, self.fixed = mask.astype(bool), True
         return self
 
-    def _input(self, where, x):
-        """x as a float array, and the shape its mask has."""
-        x = layer_input(where, x, (3, 4) if self.channels else None)
-        return x, (x.shape[:2] + (1,) * (x.ndim - 2) if self.channels else x.shape)
+    def _mask_shape(self, x_shape):
+        """(N, C, 1[, 1]) in the channel form, else x's shape."""
+        return x_shape[:2] + (1,) * (len(x_shape) - 2) if self.channels else x_shape
 
     def _current_mask(self, where, mask_shape):
         if self.mask is None:
@@ -100,22 +95,21 @@ class nn_dropout_layer(TrainingModes):
 
     def forward(self, x):
         """x -> y like x; in training mode draws (unless fixed) and keeps a new mask."""
-        where = "nn_dropout_layer.forward"
-        x, mask_shape = self._input(where, x)
+        where, x, _ = self._checked("forward", x)
+        mask_shape = self._mask_shape(x.shape)
         if self.training and not self.fixed:
             self.mask = self.generator.random(mask_shape) >= self.p
         return self._apply(where, x, mask_shape)
 
     def replay(self, x):
         """forward(x) again with the current mask, drawing nothing: x -> y like x."""
-        where = "nn_dropout_layer.replay"
-        return self._apply(where, *self._input(where, x))
+        where, x, _ = self._checked("replay", x)
+        return self._apply(where, x, self._mask_shape(x.shape))
 
     def backprop(self, x, dLdy):
         """dLdy like x -> dLdx like x: dLdy * mask / (1 - p) with the last forward's mask."""
-        where = "nn_dropout_layer.backprop"
-        x, mask_shape = self._input(where, x)
-        return self._apply(where, layer_upstream(where, dLdy, x.shape, x.dtype), mask_shape)
+        where, x, dLdy = self._checked_backprop(x, dLdy)
+        return self._apply(where, dLdy, self._mask_shape(x.shape))
 
     def _apply(self, where, values, mask_shape):
         """values * mask / (1 - p) in training mode, a copy of values in evaluation mode."""

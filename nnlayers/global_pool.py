@@ -8,42 +8,52 @@ gradient is spread evenly, ``dL/dy / (H*W)`` per pixel.  A network ending in glo
 classifies images of any size with the same weights.
 """
 
+import math
+
 import numpy as np
 
-from ._validate import layer_input, layer_upstream
+from ._layer import Layer
 
 __all__ = ["nn_global_pool_layer"]
 
 MODES = ("max", "mean")
 
 
-class nn_global_pool_layer:
+def _flat(x):
+    """(N, C, ...) -> (N, C, P): the pixels of each channel in one axis (also for N = 0)."""
+    return x.reshape(x.shape[:2] + (math.prod(x.shape[2:]),))
+
+
+class nn_global_pool_layer(Layer):
     """Pool each channel of each image to one number: ``mode`` is "max" or "mean"."""
 
+    input_ndim = (3, 4, 5)
+
     def __init__(self, mode="max"):
+        if not isinstance(mode, str):
+            raise TypeError(f"{type(self).__name__}: mode must be 'max' or 'mean', got "
+                            f"{mode!r}")
         if mode not in MODES:
-            raise ValueError(f"nn_global_pool_layer: mode must be 'max' or 'mean', got {mode!r}")
+            raise ValueError(f"{type(self).__name__}: mode must be 'max' or 'mean', got "
+                             f"{mode!r}")
         self.mode = mode
 
-    def __repr__(self):
-        return f"nn_global_pool_layer(mode={self.mode!r})"
+    def config(self):
+        return {"mode": self.mode}
 
-    def _input(self, where, x):
-        x = layer_input(where, x, (3, 4, 5))
-        if 0 in x.shape:
-            raise ValueError(f"{where}: x has an empty axis, shape {x.shape}")
-        return x, x.reshape(x.shape[0], x.shape[1], -1)
+    def _output_shape(self, where, x_shape):
+        return tuple(x_shape[:2])
 
     def forward(self, x):
         """x (N, C, ...) -> y (N, C)."""
-        _, flat = self._input("nn_global_pool_layer.forward", x)
+        _, x, _ = self._checked("forward", x)
+        flat = _flat(x)
         return flat.max(axis=2) if self.mode == "max" else flat.mean(axis=2)
 
     def backprop(self, x, dLdy):
         """dLdy (N, C) -> dLdx shaped like x."""
-        where = "nn_global_pool_layer.backprop"
-        x, flat = self._input(where, x)
-        dLdy = layer_upstream(where, dLdy, x.shape[:2], x.dtype)
+        _, x, dLdy = self._checked_backprop(x, dLdy)
+        flat = _flat(x)
         if self.mode == "mean":
             dx = np.broadcast_to((dLdy / flat.shape[2])[:, :, None], flat.shape).copy()
         else:

@@ -13,7 +13,7 @@ not an inverse).  These equal ``torch.nn.functional.unfold`` and ``fold``.
 import numpy as np
 
 from ._validate import as_int_pair, as_real_array, float_dtype
-from .conv4d import _col2im, _im2col, check_conv_geometry
+from .conv4d import add_windows_back, conv_geometry, window_matrix
 
 __all__ = ["im2col", "col2im"]
 
@@ -24,11 +24,13 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     x = as_real_array(where, "x", x, ndim=4)
     kernel_size = as_int_pair(where, "kernel_size", kernel_size)
     n, c = x.shape[:2]
-    stride, padding, dilation, (_, _, oh, ow) = check_conv_geometry(
+    stride, padding, dilation, (_, _, oh, ow) = conv_geometry(
         where, x.shape, (1, c) + kernel_size, stride, padding, dilation, "x", "kernel",
         window="window")
     x = x.astype(float_dtype(x.dtype), copy=False)
-    cols = _im2col(x, kernel_size, stride, padding, dilation)        # (C*KH*KW, OH*OW*N)
+    if n == 0:
+        return np.zeros((0, c * kernel_size[0] * kernel_size[1], oh * ow), dtype=x.dtype)
+    cols = window_matrix(x, kernel_size, stride, padding, dilation)        # (C*KH*KW, OH*OW*N)
     return np.ascontiguousarray(cols.reshape(-1, oh * ow, n).transpose(2, 0, 1))
 
 
@@ -45,7 +47,7 @@ def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
                          f"(cols.shape = {cols.shape}, kernel_size = {kernel_size})")
     c = rows // (kh * kw)
     x_shape = (n, c) + output_size
-    stride, padding, dilation, (_, _, oh, ow) = check_conv_geometry(
+    stride, padding, dilation, (_, _, oh, ow) = conv_geometry(
         where, x_shape, (1, c) + kernel_size, stride, padding, dilation, "output", "kernel",
         window="window")
     if length != oh * ow:
@@ -54,4 +56,4 @@ def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
                          f"{oh * ow} window positions")
     cols = cols.astype(float_dtype(cols.dtype), copy=False)
     dcols = cols.reshape(n, c, kh, kw, oh, ow).transpose(1, 2, 3, 4, 5, 0)
-    return np.ascontiguousarray(_col2im(dcols, x_shape, padding, stride, dilation))
+    return np.ascontiguousarray(add_windows_back(dcols, x_shape, stride, padding, dilation))

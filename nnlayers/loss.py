@@ -15,7 +15,8 @@ losses and gradients.  A loss ends the network: its backprop takes no upstream g
 
 import numpy as np
 
-from ._validate import as_real_array, float_dtype
+from ._layer import Layer
+from ._validate import as_real_array, float_dtype, layer_input
 from .softmax import log_softmax, softmax
 
 __all__ = ["nn_cross_entropy_loss"]
@@ -51,19 +52,15 @@ def _target_rows(where, targets, dtype):
     return targets.astype(dtype, copy=False)
 
 
-class nn_cross_entropy_loss:
+class nn_cross_entropy_loss(Layer):
     """Mean softmax cross-entropy of (N, K) logits against labels (N,) or targets (N, K)."""
 
-    param_names = ()
-    buffer_names = ()
+    def _output_shape(self, where, x_shape):
+        return ()   # the mean loss is a scalar
 
-    def __repr__(self):
-        return "nn_cross_entropy_loss()"
-
-    @staticmethod
-    def _inputs(where, logits, labels):
-        logits = as_real_array(where, "logits", logits, ndim=2)
-        logits = logits.astype(float_dtype(logits.dtype), copy=False)
+    def _inputs(self, method, logits, labels):
+        where = self._where(method)
+        logits = layer_input(where, logits, 2, name="logits")
         labels = as_real_array(where, "labels", labels, ndim=(1, 2))
         n, k = logits.shape
         wanted = (n,) if labels.ndim == 1 else (n, k)
@@ -79,14 +76,14 @@ class nn_cross_entropy_loss:
 
     def forward(self, logits, labels):
         """logits (N, K), labels (N,) or (N, K) -> the mean loss, a scalar of the logits' float dtype."""
-        logits, labels = self._inputs("nn_cross_entropy_loss.forward", logits, labels)
+        logits, labels = self._inputs("forward", logits, labels)
         if labels.ndim == 1:
             return -log_softmax(logits)[np.arange(len(labels)), labels].mean()
         return -(labels * log_softmax(logits)).sum(axis=1).mean()
 
     def backprop(self, logits, labels):
         """dL/dlogits (N, K) = (softmax(logits) - onehot(labels) or targets) / N."""
-        logits, labels = self._inputs("nn_cross_entropy_loss.backprop", logits, labels)
+        logits, labels = self._inputs("backprop", logits, labels)
         grad = softmax(logits)
         if labels.ndim == 1:
             grad[np.arange(len(labels)), labels] -= 1

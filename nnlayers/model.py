@@ -6,17 +6,26 @@
     labels = model.predict(x_test)
 
 ``train_step`` keeps the activations of the forward pass in a local list and walks it
-backwards, so nothing about a batch stays on the model afterwards.  ``save`` writes every
-parameter (and batch-norm running statistics) to one ``.npz`` together with a description of
-the architecture; ``load`` refuses a file written for another architecture.
+backwards, so nothing about a batch stays on the model afterwards.
+
+``save`` writes every parameter and buffer (by the names the layers declare) to one ``.npz``
+together with the architecture: each layer's class and configuration (``layer.config()``,
+so validation-only arguments such as ``input_size`` do not count) and its array shapes.  It
+writes a temporary file next to the target and moves it into place, so an interrupted save
+never leaves a half-written file under the name.  ``load`` reads and checks the whole file
+before it changes anything; a missing, truncated, damaged or foreign file, or one written
+for another architecture, is a ValueError naming the file and what is wrong.
 """
 
 import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_positive_int
+from ._saving import explain_mismatch, read_model_file, write_atomically
+from ._train_fast import fused_plan
+from ._validate import as_int, as_real_array, as_sequence
 
 __all__ = ["nn_sequential_model", "TrainStep"]
 
@@ -44,24 +53,43 @@ def _buffer_holder(layer, name):
     return layer, attribute
 
 
+def _param_names(layer):
+    names = tuple(getattr(layer, "param_names", ()))
+    count = len(_params(layer))
+    return names if len(names) == count else tuple(f"param{j}" for j in range(count))
+
+
+def _check_protocol(where, name, obj):
+    if isinstance(obj, type):
+        raise TypeError(f"{where}: {name} is the class {obj.__name__}, not a layer; "
+                        f"pass an instance such as {obj.__name__}(...)")
+    if not (callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backprop", None))):
+        raise TypeError(f"{where}: {name} ({type(obj).__name__}) has no forward/backprop "
+                        f"methods")
+
+
+def _check_path(where, path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: path must be a str or os.PathLike, got {type(path).__name__}")
+    return os.fspath(path)
+
+
 class nn_sequential_model:
     """Layers applied in order, then a loss (``forward(logits, labels)``/``backprop``)."""
 
     def __init__(self, layers, loss):
-        layers = list(layers)
+        where = type(self).__name__
+        layers = list(as_sequence(where, "layers", layers))
         if not layers:
-            raise ValueError("nn_sequential_model: layers must not be empty")
+            raise ValueError(f"{where}: layers must not be empty")
         for i, layer in enumerate(layers):
-            if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backprop", None))):
-                raise TypeError(f"nn_sequential_model: layers[{i}] ({type(layer).__name__}) has no "
-                                f"forward/backprop methods")
-        if not (callable(getattr(loss, "forward", None)) and callable(getattr(loss, "backprop", None))):
-            raise TypeError(f"nn_sequential_model: loss ({type(loss).__name__}) has no forward/backprop")
+            _check_protocol(where, f"layers[{i}]", layer)
+        _check_protocol(where, "loss", loss)
         self.layers, self.loss = layers, loss
 
     def __repr__(self):
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
-        return f"nn_sequential_model([\n  {inner}\n], {self.loss!r})"
+        return f"{type(self).__name__}([\n  {inner}\n], {self.loss!r})"
 
     # -- parameters -----------------------------------------------------------------------
     def parameter_layers(self):
@@ -73,7 +101,17 @@ class nn_sequential_model:
         return [p for layer in self.parameter_layers() for p in _params(layer)]
 
     def astype(self, dtype):
-        """Store every parameter in ``dtype`` (e.g. float32 for training speed); returns the model."""
+        """Store every parameter in the floating ``dtype`` (e.g. float32 for training speed);
+        returns the model."""
+        where = f"{type(self).__name__}.astype"
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{where}: dtype must be a NumPy floating dtype, got "
+                            f"{dtype!r}") from None
+        if dtype.kind != "f":
+            raise TypeError(f"{where}: dtype must be a floating dtype (float32, float64), "
+                            f"got {dtype}")
         for layer in self.parameter_layers():
             layer.set_weights(*(np.asarray(p).astype(dtype) for p in _params(layer)))
         return self
@@ -100,7 +138,23 @@ class nn_sequential_model:
         return x
 
     def train_step(self, x, labels):
-        """Forward, loss, and backprop through every layer: returns a ``TrainStep``."""
+        """Forward, loss, and backprop through every layer: returns a ``TrainStep``.
+
+        Networks of the layers ``nnlayers._train_fast`` knows (convolution, ReLU, max
+        pooling, flatten, linear, cross-entropy) run its fused step, which computes the same
+        numbers faster; any other network runs ``train_step_layerwise``.
+        """
+        fused = fused_plan(self, x, labels)
+        if fused is not None:
+            return TrainStep(*fused.train_step(labels))
+        return self.train_step_layerwise(x, labels)
+
+    def train_step_layerwise(self, x, labels):
+        """``train_step`` through each layer's own ``forward`` and ``backprop``, one by one.
+
+        A layer with parameters must return ``(dLdx, dLd<p1>, ...)`` from backprop, as a
+        tuple or a list; one without returns dLdx."""
+        where = f"{type(self).__name__}.train_step"
         activations = [x]                       # the input of every layer, local to this call
         for layer in self.layers:
             activations.append(layer.forward(activations[-1]))
@@ -108,61 +162,102 @@ class nn_sequential_model:
         loss = float(self.loss.forward(logits, labels))
         upstream = self.loss.backprop(logits, labels)
         grads = []
-        for layer, layer_input in zip(reversed(self.layers), reversed(activations[:-1])):
-            result = layer.backprop(layer_input, upstream)
-            if isinstance(result, tuple):
-                upstream, layer_grads = result[0], tuple(result[1:])
-                grads.append(layer_grads)
+        for i in reversed(range(len(self.layers))):
+            layer = self.layers[i]
+            result = layer.backprop(activations[i], upstream)
+            count = len(_params(layer))
+            if count:
+                if not isinstance(result, (tuple, list)) or len(result) != 1 + count:
+                    raise TypeError(f"{where}: layers[{i}] ({type(layer).__name__}) has {count} "
+                                    f"parameters, so its backprop must return a tuple "
+                                    f"(dLdx, then one gradient per parameter) of {1 + count}, "
+                                    f"got {type(result).__name__}")
+                upstream = result[0]
+                grads.append(tuple(result[1:]))
             else:
                 upstream = result
         grads.reverse()
         return TrainStep(loss, logits, grads)
 
     def predict_logits(self, x, batch_size=256):
-        """Logits for x in batches of ``batch_size`` (bounded memory for any N)."""
-        batch_size = as_positive_int("nn_sequential_model.predict", "batch_size", batch_size)
-        parts = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0,))
+        """Logits (N, K) for x (N, ...) in batches of ``batch_size`` (bounded memory for any N);
+        an empty batch gives (0, K)."""
+        where = f"{type(self).__name__}.predict_logits"
+        x = as_real_array(where, "x", x)
+        if x.ndim == 0:
+            raise ValueError(f"{where}: x must have a batch axis, got a 0-D array")
+        batch_size = as_int(where, "batch_size", batch_size)
+        if len(x) == 0:
+            return self.forward(x)
+        return np.concatenate([self._logits(x[i:i + batch_size])
+                               for i in range(0, len(x), batch_size)])
+
+    def _logits(self, x):
+        """``forward(x)``, by the fused path of ``train_step`` where it applies."""
+        fused = fused_plan(self, x)
+        return self.forward(x) if fused is None else fused.logits()
 
     def predict(self, x, batch_size=256):
-        """The predicted class of each input: argmax of the logits, computed in batches."""
+        """The predicted class (N,) of each input: argmax of the logits, computed in batches."""
         return self.predict_logits(x, batch_size).argmax(axis=1)
 
     # -- saving ---------------------------------------------------------------------------
     def architecture(self):
-        """A JSON-able description: each layer's repr and its parameter shapes."""
-        return [{"layer": repr(layer), "params": [list(p.shape) for p in _params(layer)]}
-                for layer in self.layers]
+        """A JSON-able description: per layer its class, configuration (``config()``; None for
+        a layer that declares none), and the shapes of its parameters and buffers by name."""
+        record = []
+        for layer in self.layers:
+            config = layer.config() if callable(getattr(layer, "config", None)) else None
+            record.append({
+                "layer": type(layer).__name__,
+                "config": config,
+                "params": {name: list(np.shape(p)) for name, p in
+                           zip(_param_names(layer), _params(layer))},
+                "buffers": {name: list(np.shape(getattr(*_buffer_holder(layer, name))))
+                            for name in getattr(layer, "buffer_names", ())},
+            })
+        return json.loads(json.dumps(record))   # tuples as lists, as the file holds them
+
+    def _arrays(self):
+        """``{key: array}`` of every parameter and buffer, keyed ``layer<i>/<name>``."""
+        arrays = {}
+        for i, layer in enumerate(self.layers):
+            for name, p in zip(_param_names(layer), _params(layer)):
+                arrays[f"layer{i}/{name}"] = np.asarray(p)
+            for name in getattr(layer, "buffer_names", ()):
+                arrays[f"layer{i}/{name}"] = np.asarray(getattr(*_buffer_holder(layer, name)))
+        return arrays
 
     def save(self, path):
-        """Write all parameters and buffers, plus the architecture, to one ``.npz`` file."""
-        arrays = {"architecture": np.array(json.dumps(self.architecture()))}
-        for i, layer in enumerate(self.layers):
-            for j, p in enumerate(_params(layer)):
-                arrays[f"layer{i}/param{j}"] = p
-            for name in getattr(layer, "buffer_names", ()):
-                arrays[f"layer{i}/{name}"] = getattr(*_buffer_holder(layer, name))
-        with open(path, "wb") as f:
-            np.savez(f, **arrays)
+        """Write all parameters and buffers, plus the architecture, to one ``.npz`` file at
+        ``path`` (exactly that name), atomically: a temporary file, then ``os.replace``."""
+        where = f"{type(self).__name__}.save"
+        path = _check_path(where, path)
+        arrays = self._arrays()
+        arrays["architecture"] = np.array(json.dumps(self.architecture()))
+        write_atomically(where, path, arrays)
 
     def load(self, path):
-        """Read parameters saved by ``save``; a file of another architecture is a ValueError."""
-        with np.load(path, allow_pickle=False) as data:
-            if "architecture" not in data:
-                raise ValueError(f"nn_sequential_model.load: {path} was not written by "
-                                 f"nn_sequential_model.save (no architecture record)")
-            saved = json.loads(str(data["architecture"]))
-            mine = self.architecture()
-            if saved != mine:
-                diff = next((i for i, (a, b) in enumerate(zip(saved, mine)) if a != b), min(len(saved), len(mine)))
-                got = saved[diff]["layer"] if diff < len(saved) else "(no layer)"
-                want = mine[diff]["layer"] if diff < len(mine) else "(no layer)"
-                raise ValueError(f"nn_sequential_model.load: {path} holds another architecture: "
-                                 f"layer {diff} is {got} in the file, {want} in this model "
-                                 f"({len(saved)} vs {len(mine)} layers)")
-            for i, layer in enumerate(self.layers):
-                params = _params(layer)
-                if params:
-                    layer.set_weights(*(data[f"layer{i}/param{j}"] for j in range(len(params))))
-                for name in getattr(layer, "buffer_names", ()):
-                    setattr(*_buffer_holder(layer, name), np.array(data[f"layer{i}/{name}"]))
+        """Read what ``save`` wrote into this model's layers; nothing changes unless the whole
+        file is sound and of this model's architecture (else a ValueError)."""
+        where = f"{type(self).__name__}.load"
+        path = _check_path(where, path)
+        saved, arrays = read_model_file(where, path)
+        mine = self.architecture()
+        if saved != mine:
+            raise ValueError(explain_mismatch(where, path, saved, mine))
+        expected = self._arrays()
+        for key, current in expected.items():
+            value = arrays.get(key)
+            if value is None or value.shape != current.shape or value.dtype.kind not in "biuf":
+                got = "missing" if value is None else f"{value.dtype} {value.shape}"
+                raise ValueError(f"{where}: {path} is damaged: array {key!r} is {got}, expected "
+                                 f"a real array of shape {current.shape}")
+        for i, layer in enumerate(self.layers):
+            names = _param_names(layer)
+            if names:
+                layer.set_weights(*(arrays[f"layer{i}/{name}"] for name in names))
+            for name in getattr(layer, "buffer_names", ()):
+                holder, attribute = _buffer_holder(layer, name)
+                setattr(holder, attribute, np.array(arrays[f"layer{i}/{name}"],
+                                                    dtype=np.asarray(getattr(holder, attribute)).dtype))

@@ -7,67 +7,81 @@
         g = grad + weight_decay * p;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g**2
         p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)   (torch.optim.Adam)
 
-``step(model_or_layers, grads)`` takes the parameter layers (a model's
-``parameter_layers()``) and one tuple of gradients per layer (``TrainStep.grads``), and calls
-``layer.update_weights(*deltas)``.  State (momentum buffers, moments) lives on the optimizer,
-keyed by the layer's position.
+``step(model_or_layers, grads)`` takes a model (its ``parameter_layers()``) or a list of
+parameter layers, and one tuple or list of gradients per layer (``TrainStep.grads``), and
+calls ``layer.update_weights(*deltas)``.  A step is atomic: every gradient is checked
+(container, count, shape, real numbers) before any state or weight changes, so a rejected
+step leaves the optimizer and the model exactly as they were.  State (momentum buffers,
+moments) lives on the optimizer, keyed by the layer's position.
 """
 
 import math
-import numbers
 
 import numpy as np
+
+from ._validate import as_real, as_real_array, as_sequence, check_shape
 
 __all__ = ["nn_sgd_optimizer", "nn_adam_optimizer"]
 
 
-def _real(where, name, value, low, high=math.inf, low_inclusive=True):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{where}: {name} must be a real number, got {value!r}")
-    ok = (low <= value if low_inclusive else low < value) and value < high
-    if not ok:
-        left = "[" if low_inclusive else "("
-        raise ValueError(f"{where}: {name} must be in {left}{low}, {high}), got {value}")
-    return float(value)
-
-
-def _layers_and_grads(where, model_or_layers, grads):
-    layers = (model_or_layers.parameter_layers() if hasattr(model_or_layers, "parameter_layers")
-              else list(model_or_layers))
-    if len(layers) != len(grads):
-        raise ValueError(f"{where}: {len(grads)} gradient tuples for {len(layers)} parameter layers")
-    return layers
+def _checked_step(where, model_or_layers, grads):
+    """``[(layer, params, grads), ...]`` after checking everything a step will use."""
+    if hasattr(model_or_layers, "parameter_layers"):
+        layers = model_or_layers.parameter_layers()
+    else:
+        layers = as_sequence(where, "model_or_layers", model_or_layers)
+    grads = as_sequence(where, "grads", grads)
+    if len(grads) != len(layers):
+        raise ValueError(f"{where}: {len(grads)} gradient tuples for {len(layers)} parameter "
+                         f"layers")
+    checked = []
+    for i, (layer, layer_grads) in enumerate(zip(layers, grads)):
+        if isinstance(layer, type) or not (callable(getattr(layer, "get_weights", None))
+                                           and callable(getattr(layer, "update_weights", None))):
+            raise TypeError(f"{where}: layer {i} ({type(layer).__name__}) has no "
+                            f"get_weights/update_weights")
+        params = tuple(layer.get_weights())
+        layer_grads = as_sequence(where, f"grads[{i}]", layer_grads)
+        if len(layer_grads) != len(params):
+            raise ValueError(f"{where}: layer {i} has {len(params)} parameters but "
+                             f"{len(layer_grads)} gradients")
+        arrays = []
+        for j, (p, g) in enumerate(zip(params, layer_grads)):
+            g = as_real_array(where, f"grads[{i}][{j}]", g)
+            check_shape(where, f"grads[{i}][{j}]", g, np.shape(p), f"the shape of layer {i}'s "
+                        f"parameter {j}")
+            arrays.append(g)
+        checked.append((layer, params, arrays))
+    return checked
 
 
 class _Optimizer:
-    name = "optimizer"
+    @property
+    def name(self):
+        """The optimizer's class name, as its messages give it."""
+        return type(self).__name__
 
     def __init__(self, lr, weight_decay):
-        self.lr = _real(self.name, "lr", lr, 0, low_inclusive=False)
-        self.weight_decay = _real(self.name, "weight_decay", weight_decay, 0)
+        where = type(self).__name__
+        self.lr = as_real(where, "lr", lr, 0, math.inf, low_open=True, high_open=True)
+        self.weight_decay = as_real(where, "weight_decay", weight_decay, 0, math.inf,
+                                    high_open=True)
         self.state = {}
 
     def step(self, model_or_layers, grads):
-        """Update every parameter layer once from its gradients."""
-        where = f"{self.name}.step"
-        layers = _layers_and_grads(where, model_or_layers, grads)
-        for index, (layer, layer_grads) in enumerate(zip(layers, grads)):
-            params = layer.get_weights()
-            if len(params) != len(layer_grads):
-                raise ValueError(f"{where}: layer {index} has {len(params)} parameters but "
-                                 f"{len(layer_grads)} gradients")
-            deltas = [self._delta((index, j), p, g) for j, (p, g) in enumerate(zip(params, layer_grads))]
-            layer.update_weights(*deltas)
+        """Update every parameter layer once from its gradients (all checked first)."""
+        checked = _checked_step(f"{type(self).__name__}.step", model_or_layers, grads)
+        for index, (layer, params, layer_grads) in enumerate(checked):
+            layer.update_weights(*(self._delta((index, j), p, g)
+                                   for j, (p, g) in enumerate(zip(params, layer_grads))))
 
 
 class nn_sgd_optimizer(_Optimizer):
     """Stochastic gradient descent with momentum and (L2) weight decay, as torch.optim.SGD."""
 
-    name = "nn_sgd_optimizer"
-
     def __init__(self, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(lr, weight_decay)
-        self.momentum = _real(self.name, "momentum", momentum, 0, 1)
+        self.momentum = as_real(type(self).__name__, "momentum", momentum, 0, 1, high_open=True)
 
     def _delta(self, key, p, g):
         g = g + self.weight_decay * p if self.weight_decay else g
@@ -82,14 +96,12 @@ class nn_sgd_optimizer(_Optimizer):
 class nn_adam_optimizer(_Optimizer):
     """Adam with bias correction and (L2) weight decay, as torch.optim.Adam."""
 
-    name = "nn_adam_optimizer"
-
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay)
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise TypeError(f"{self.name}: betas must be a pair, got {betas!r}")
-        self.betas = tuple(_real(self.name, "betas", b, 0, 1) for b in betas)
-        self.eps = _real(self.name, "eps", eps, 0, low_inclusive=False)
+        where = type(self).__name__
+        betas = as_sequence(where, "betas", betas, 2)
+        self.betas = tuple(as_real(where, "betas", b, 0, 1, high_open=True) for b in betas)
+        self.eps = as_real(where, "eps", eps, 0, math.inf, low_open=True, high_open=True)
 
     def _delta(self, key, p, g):
         b1, b2 = self.betas

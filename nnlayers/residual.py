@@ -25,6 +25,7 @@ running statistics a second time, and dropout reuses the mask of its forward.  T
 one more forward pass of both branches.  A layer object should appear once in a block.
 """
 
+from ._layer import Layer
 from ._validate import layer_input, layer_upstream
 
 __all__ = ["nn_residual_block"]
@@ -79,7 +80,13 @@ def _backprop_through(layers, inputs, upstream):
     return upstream, grads
 
 
-class nn_residual_block:
+def _describe(layer):
+    """One inner layer as data: its class name and configuration (None if it declares none)."""
+    config = layer.config() if callable(getattr(layer, "config", None)) else None
+    return {"layer": type(layer).__name__, "config": config}
+
+
+class nn_residual_block(Layer):
     """``y = body(x) + shortcut(x)``; the shortcut is the identity by default.
 
     Parameters
@@ -89,17 +96,40 @@ class nn_residual_block:
     """
 
     def __init__(self, body, shortcut=None):
-        where = "nn_residual_block"
+        where = type(self).__name__
         self.body = _layer_list(where, "body", body)
         if not self.body:
             raise ValueError(f"{where}: body must hold at least one layer")
         self.shortcut = [] if shortcut is None else _layer_list(where, "shortcut", shortcut)
 
+    def config(self):
+        """The inner layers as data: ``{"body": [{"layer": name, "config": {...}}, ...],
+        "shortcut": [...]}``, so a saved model records the block's architecture."""
+        return {"body": [_describe(layer) for layer in self.body],
+                "shortcut": [_describe(layer) for layer in self.shortcut]}
+
+    def _output_shape(self, where, x_shape):
+        """Both branches' output shapes, from the inner layers' ``output_shape``."""
+        shapes = []
+        for layers in (self.body, self.shortcut):
+            shape = tuple(x_shape)
+            for layer in layers:
+                if not callable(getattr(layer, "output_shape", None)):
+                    raise TypeError(f"{where}: {type(layer).__name__} does not declare "
+                                    f"output_shape, so the block's cannot be computed")
+                shape = tuple(layer.output_shape(shape))
+            shapes.append(shape)
+        if shapes[0] != shapes[1]:
+            raise ValueError(f"{where}: the body gives shape {shapes[0]} and the shortcut "
+                             f"{shapes[1]}; they must match to be added "
+                             f"(x.shape = {tuple(x_shape)})")
+        return shapes[0]
+
     def __repr__(self):
         body = ", ".join(repr(layer) for layer in self.body)
         shortcut = (f"[{', '.join(repr(layer) for layer in self.shortcut)}]" if self.shortcut
                     else "None")
-        return f"nn_residual_block(body=[{body}], shortcut={shortcut})"
+        return f"{type(self).__name__}(body=[{body}], shortcut={shortcut})"
 
     # -- inner layers ---------------------------------------------------------------------
     def _inner(self):
@@ -154,7 +184,7 @@ class nn_residual_block:
 
     def set_weights(self, *params):
         """Replace every inner parameter, in get_weights() order; all or none change."""
-        chunks = self._split("nn_residual_block.set_weights", params, "arrays")
+        chunks = self._split(self._where("set_weights"), params, "arrays")
         before = [(layer, _params(layer)) for layer, _ in chunks]
         try:
             for layer, values in chunks:
@@ -166,7 +196,7 @@ class nn_residual_block:
 
     def update_weights(self, *deltas):
         """``param += delta`` for every inner parameter, in get_weights() order."""
-        for layer, values in self._split("nn_residual_block.update_weights", deltas, "deltas"):
+        for layer, values in self._split(self._where("update_weights"), deltas, "deltas"):
             layer.update_weights(*values)
 
     # -- computation ----------------------------------------------------------------------
@@ -182,17 +212,17 @@ class nn_residual_block:
 
     def forward(self, x):
         """x -> body(x) + shortcut(x)."""
-        _, body, shortcut = self._branches("nn_residual_block.forward", x, "forward")
+        _, body, shortcut = self._branches(self._where("forward"), x, "forward")
         return body[-1] + shortcut[-1]
 
     def replay(self, x):
         """forward(x) again without side effects (inner replays): x -> y."""
-        _, body, shortcut = self._branches("nn_residual_block.replay", x, "replay")
+        _, body, shortcut = self._branches(self._where("replay"), x, "replay")
         return body[-1] + shortcut[-1]
 
     def backprop(self, x, dLdy):
         """dLdy like y -> (dLdx like x, *inner gradients), or dLdx when there are no parameters."""
-        where = "nn_residual_block.backprop"
+        where = self._where("backprop")
         _, body, shortcut = self._branches(where, x, "replay")
         dLdy = layer_upstream(where, dLdy, body[-1].shape, body[-1].dtype)
         dx_body, grads = _backprop_through(self.body, body, dLdy)

@@ -8,7 +8,7 @@ Subtracting the row maximum changes nothing mathematically and keeps exp from ov
 
 import numpy as np
 
-from ._validate import layer_input, layer_upstream
+from ._layer import Layer
 
 __all__ = ["nn_softmax_layer", "softmax", "log_softmax"]
 
@@ -25,20 +25,18 @@ def softmax(x):
     return e / e.sum(axis=1, keepdims=True)
 
 
-class nn_softmax_layer:
-    """Softmax over the K classes of each of N rows."""
+class nn_softmax_layer(Layer):
+    """Softmax over the K classes of each of N rows (K >= 1; N may be 0)."""
 
-    def __repr__(self):
-        return "nn_softmax_layer()"
+    input_ndim = 2
 
     def forward(self, x):
         """x (N, K) -> probabilities (N, K), each row summing to 1."""
-        return softmax(layer_input("nn_softmax_layer.forward", x, 2))
+        _, x, _ = self._checked("forward", x)
+        return softmax(x)
 
     def backprop(self, x, dLdy):
         """dLdy (N, K) -> dLdx (N, K)."""
-        where = "nn_softmax_layer.backprop"
-        x = layer_input(where, x, 2)
-        dLdy = layer_upstream(where, dLdy, x.shape, x.dtype)
+        _, x, dLdy = self._checked_backprop(x, dLdy)
         y = softmax(x)
         return y * (dLdy - (dLdy * y).sum(axis=1, keepdims=True))

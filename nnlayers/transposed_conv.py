@@ -14,15 +14,16 @@ with x.  Nothing is written twice: both directions reuse conv4d's code.
 
 import numpy as np
 
-from ._init import check_std, he_normal, make_rng
-from ._params import add_in_place, replaced
-from ._validate import as_int_pair, as_positive_int, layer_input, layer_upstream
-from .conv4d import _backward, _correlate
+from ._geometry import transposed_output_size
+from ._init import he_normal, init_args
+from ._layer import Layer
+from ._validate import as_int, as_int_pair, check_nbytes
+from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
 
 __all__ = ["nn_transposed_conv_layer"]
 
 
-class nn_transposed_conv_layer:
+class nn_transposed_conv_layer(Layer):
     """A transposed ("fractionally strided") convolution, torch's ConvTranspose2d.
 
     Parameters
@@ -34,64 +35,53 @@ class nn_transposed_conv_layer:
     rng : None, int or numpy.random.Generator, keyword-only
     """
 
+    param_names = ("W", "b")
+    input_ndim = 4
+
     def __init__(self, filter_width, filter_height, in_ch_size, num_filters, std=1e0, *,
                  stride=1, padding=0, rng=None):
-        where = "nn_transposed_conv_layer"
-        kh = as_positive_int(where, "filter_width", filter_width)
-        kw = as_positive_int(where, "filter_height", filter_height)
-        c = as_positive_int(where, "in_ch_size", in_ch_size)
-        f = as_positive_int(where, "num_filters", num_filters)
-        std = check_std(where, std)
+        where = type(self).__name__
+        kh = as_int(where, "filter_width", filter_width)
+        kw = as_int(where, "filter_height", filter_height)
+        c = as_int(where, "in_ch_size", in_ch_size)
+        f = as_int(where, "num_filters", num_filters)
+        std, generator = init_args(where, std, rng)
         self.stride = as_int_pair(where, "stride", stride)
         self.padding = as_int_pair(where, "padding", padding, minimum=0)
-        self.W = he_normal(make_rng(where, rng), (c, f, kh, kw), c * kh * kw, std)
+        self.W = he_normal(where, generator, (c, f, kh, kw), c * kh * kw, std)
         self.b = np.full((1, f, 1, 1), 0.01)
 
-    def get_weights(self):
-        """``(W, b)``: W (C, F, KH, KW), b (1, F, 1, 1)."""
-        return self.W, self.b
-
-    def set_weights(self, W, b):
-        self.W, self.b = replaced("nn_transposed_conv_layer.set_weights", (self.W, self.b),
-                                  (W, b), (("W", "the layer's filter bank"),
-                                           ("b", "one bias per output channel")))
-
-    def update_weights(self, dW, db):
-        """``W += dW``, ``b += db``."""
-        add_in_place("nn_transposed_conv_layer.update_weights", (self.W, self.b), (dW, db),
-                     (("dW", "the shape of W"), ("db", "the shape of b")))
-
-    def _geometry(self, where, x):
-        x = layer_input(where, x, 4)
+    def config(self):
         c, f, kh, kw = self.W.shape
-        if x.shape[1] != c:
-            raise ValueError(f"{where}: x has {x.shape[1]} input channels, W expects {c} "
-                             f"(x.shape = {x.shape}, W.shape = {self.W.shape})")
-        out = tuple((size - 1) * s - 2 * p + k for size, s, p, k in
-                    zip(x.shape[2:], self.stride, self.padding, (kh, kw)))
-        if min(out) < 1 or 0 in x.shape:
-            raise ValueError(f"{where}: x of shape {x.shape} gives an output of spatial size "
-                             f"{out} with stride {self.stride} and padding {self.padding}; "
-                             f"it must be at least 1x1")
-        return x, (x.shape[0], f) + out
+        return {"filter_width": kh, "filter_height": kw, "in_ch_size": c, "num_filters": f,
+                "stride": self.stride, "padding": self.padding}
+
+    def _output_shape(self, where, x_shape):
+        c, f, kh, kw = self.W.shape
+        check_channels(where, x_shape, self.W.shape, c)
+        out = tuple(transposed_output_size(size, k, s, p) for size, k, s, p in
+                    zip(x_shape[2:], (kh, kw), self.stride, self.padding))
+        if min(out) < 1:
+            raise ValueError(f"{where}: x of shape {tuple(x_shape)} gives an output of spatial "
+                             f"size {out} with stride {self.stride} and padding "
+                             f"{self.padding}; it must be at least 1x1")
+        check_nbytes(where, "the output", (x_shape[0], f) + out, np.float64)
+        return (x_shape[0], f) + out
 
     def forward(self, x):
         """x (N, C, H, W) -> y (N, F, OH, OW), OH = (H-1)*sh - 2*ph + KH."""
-        where = "nn_transposed_conv_layer.forward"
-        x, y_shape = self._geometry(where, x)
-        W = self.W.astype(x.dtype, copy=False)
-        y, _ = _backward(x, y_shape, W.shape, self.stride, self.padding, (1, 1), w=W)
+        _, x, y_shape = self._checked("forward", x)
+        y = conv_grad_input(x, self.W.astype(x.dtype, copy=False), y_shape, self.stride,
+                            self.padding, (1, 1))
         y += self.b.astype(x.dtype, copy=False)
         return y
 
     def backprop(self, x, dLdy):
         """dLdy (N, F, OH, OW) -> (dLdx (N, C, H, W), dLdW (C, F, KH, KW), dLdb (1, F, 1, 1))."""
-        where = "nn_transposed_conv_layer.backprop"
-        x, y_shape = self._geometry(where, x)
-        dLdy = layer_upstream(where, dLdy, y_shape, x.dtype)
-        x, W = x.astype(dLdy.dtype, copy=False), self.W.astype(dLdy.dtype, copy=False)
-        dx = _correlate(dLdy, W, self.stride, self.padding, (1, 1))
+        _, x, dLdy = self._checked_backprop(x, dLdy)
+        W = self.W.astype(dLdy.dtype, copy=False)
+        dx = conv_forward(dLdy, W, self.stride, self.padding, (1, 1))
         # forward(x) = A(x) with A the adjoint of conv4d(., W): L = <g, A x> = <conv4d(g, W), x>,
         # so dL/dW is the weight gradient of conv4d at input g with upstream x.
-        _, dW = _backward(x, dLdy.shape, W.shape, self.stride, self.padding, (1, 1), x=dLdy)
+        dW = conv_grad_weight(dLdy, x, W.shape, self.stride, self.padding, (1, 1))
         return dx, dW, dLdy.sum(axis=(0, 2, 3)).reshape(self.b.shape)

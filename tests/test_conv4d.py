@@ -1,5 +1,7 @@
 """conv4d and its adjoints against a naive loop, scipy.signal and torch; shapes, dtypes, errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -217,12 +219,12 @@ def test_raises_w_not_4d():
 
 
 def test_raises_x_strings():
-    with pytest.raises(TypeError, match=r"conv4d: x must hold real numbers .* got dtype <U1"):
+    with pytest.raises(TypeError, match=r"conv4d: x must hold real numbers .* got ndarray of dtype <U1"):
         conv4d(np.full((1, 1, 3, 3), "a"), np.zeros((1, 1, 2, 2)))
 
 
 def test_raises_x_objects():
-    with pytest.raises(TypeError, match=r"conv4d: x must hold real numbers .* got dtype object"):
+    with pytest.raises(TypeError, match=r"conv4d: x must hold real numbers .* got ndarray of dtype object"):
         conv4d(np.full((1, 1, 3, 3), None), np.zeros((1, 1, 2, 2)))
 
 
@@ -236,6 +238,23 @@ def test_raises_x_ragged():
         conv4d([[1, 2], [3]], np.zeros((1, 1, 2, 2)))
 
 
+def test_raises_x_ragged_where_numpy_only_warns(monkeypatch):
+    # numpy < 1.24 warns (VisibleDeprecationWarning) and makes an object array: still our TypeError
+    warning = getattr(np, "exceptions", np).VisibleDeprecationWarning
+    real_asarray = np.asarray
+
+    def old_numpy_asarray(value, *args, **kwargs):
+        if isinstance(value, list):
+            warnings.warn("Creating an ndarray from ragged nested sequences", warning)
+            return real_asarray(value, dtype=object)
+        return real_asarray(value, *args, **kwargs)
+
+    monkeypatch.setattr(np, "asarray", old_numpy_asarray)
+    with pytest.raises(TypeError, match=r"conv4d: x must be an array of real numbers; NumPy could "
+                                        r"not convert it \(Creating an ndarray from ragged"):
+        conv4d([[1, 2], [3]], np.zeros((1, 1, 2, 2)))
+
+
 def test_raises_channel_mismatch():
     message = (r"conv4d: x has 3 input channels, w expects 4 "
                r"\(x.shape = \(8, 3, 32, 32\), w.shape = \(16, 4, 3, 3\)\)")
@@ -244,19 +263,20 @@ def test_raises_channel_mismatch():
 
 
 def test_raises_filter_larger_than_padded_input():
-    with pytest.raises(ValueError, match=r"conv4d: the 5x5 filter spans \(5, 5\) pixels, "
+    with pytest.raises(ValueError, match=r"conv4d: the 5x5 filter spans \(5, 5\) positions, "
                                          r"larger than the padded input \(4, 6\)"):
         conv4d(np.zeros((1, 1, 2, 4)), np.zeros((1, 1, 5, 5)), padding=1)
 
 
 def test_raises_dilated_filter_larger_than_input():
-    with pytest.raises(ValueError, match=r"dilation \(3, 3\) spans \(7, 7\) pixels"):
+    with pytest.raises(ValueError, match=r"dilation \(3, 3\) spans \(7, 7\) positions"):
         conv4d(np.zeros((1, 1, 6, 9)), np.zeros((1, 1, 3, 3)), dilation=3)
 
 
-def test_raises_empty_batch():
-    with pytest.raises(ValueError, match=r"conv4d: x has an empty axis, shape \(0, 1, 3, 3\)"):
-        conv4d(np.zeros((0, 1, 3, 3)), np.zeros((1, 1, 2, 2)))
+def test_empty_batch_gives_an_empty_result_and_other_empty_axes_raise():
+    assert conv4d(np.zeros((0, 1, 3, 3)), np.zeros((2, 1, 2, 2))).shape == (0, 2, 2, 2)
+    with pytest.raises(ValueError, match=r"conv4d: x has an empty axis, shape \(1, 0, 3, 3\)"):
+        conv4d(np.zeros((1, 0, 3, 3)), np.zeros((1, 0, 2, 2)))
 
 
 @pytest.mark.parametrize("name,value,error,message", [

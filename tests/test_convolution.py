@@ -208,13 +208,13 @@ def test_backprop_raises_x_channel_mismatch(layer):
 
 def test_set_weights_raises_W_wrong_shape(layer):
     with pytest.raises(ValueError, match=r"nn_convolutional_layer.set_weights: W must have shape "
-                                         r"\(16, 4, 3, 3\) \(the layer's filter bank\), got \(16, 4, 3\)"):
+                                         r"\(16, 4, 3, 3\) \(the shape of W\), got \(16, 4, 3\)"):
         layer.set_weights(np.zeros((16, 4, 3)), np.zeros((1, 16, 1, 1)))
 
 
 def test_set_weights_raises_b_wrong_shape(layer):
     with pytest.raises(ValueError, match=r"nn_convolutional_layer.set_weights: b must have shape "
-                                         r"\(1, 16, 1, 1\) \(one bias per filter\), got \(15,\)"):
+                                         r"\(1, 16, 1, 1\) \(the shape of b\), got \(15,\)"):
         layer.set_weights(np.zeros((16, 4, 3, 3)), np.zeros(15))   # (16,) is accepted
 
 

@@ -135,8 +135,8 @@ def test_constructor_raises(kwargs, error, message):
 
 
 def test_forward_raises_pool_larger_than_input():
-    with pytest.raises(ValueError, match=r"nn_maxpool_layer.forward: the 3x3 pool window does not fit in the input "
-                                         r"\(spatial size \(2, 5\)"):
+    with pytest.raises(ValueError, match=r"nn_maxpool_layer.forward: the 3x3 pool window spans \(3, 3\) "
+                                         r"positions, larger than the padded input \(2, 5\)"):
         nn_maxpool_layer(3, 1).forward(np.zeros((1, 1, 2, 5)))
 
 

@@ -66,7 +66,35 @@ def test_memory_limit_is_scoped_and_restored():
         nnlayers.set_memory_limit(None)
 
 
-@pytest.mark.parametrize("value", [0, -5, 1.5, "64MiB", True])
-def test_memory_limit_rejects_bad_values(value):
-    with pytest.raises(ValueError, match=r"memory_limit: nbytes must be None or an integer >= 1, got"):
+@pytest.mark.parametrize("value,error,message", [
+    (0, ValueError, "nbytes must be >= 1, got 0"), (-5, ValueError, "nbytes must be >= 1, got -5"),
+    (1.5, TypeError, "nbytes must be an integer, got 1.5"),
+    ("64MiB", TypeError, "nbytes must be an integer, got '64MiB'"),
+    (True, TypeError, "nbytes must be an integer, got True")])
+def test_memory_limit_rejects_bad_values(value, error, message):
+    with pytest.raises(error, match=r"^set_memory_limit: " + message):
         nnlayers.set_memory_limit(value)
+    with pytest.raises(error, match=r"^memory_limit: " + message):
+        with nnlayers.memory_limit(value):
+            pass
+
+
+@pytest.mark.parametrize("layer", [nnlayers.nn_meanpool_layer(3, 2), nnlayers.nn_maxpool_layer(3, 2)])
+def test_pooling_works_in_chunks_under_the_bound(layer, monkeypatch, rng):
+    x = rng.permutation(np.linspace(-1, 1, 7 * 2 * 9 * 8)).reshape(7, 2, 9, 8)
+    y = layer.forward(x)
+    dy = rng.normal(size=y.shape)
+    dx = layer.backprop(x, dy)
+    calls = []
+    original = _memory.batch_chunks
+
+    def spy(*args, **kwargs):
+        chunks = original(*args, **kwargs)
+        calls.append(chunks)
+        return chunks
+    from nnlayers import _pool
+    monkeypatch.setattr(_pool, "batch_chunks", spy)
+    with nnlayers.memory_limit(1):   # one image per chunk, in both directions
+        np.testing.assert_allclose(layer.forward(x), y, rtol=1e-15)
+        np.testing.assert_allclose(layer.backprop(x, dy), dx, rtol=1e-15)
+    assert len(calls) >= 2 and all(len(chunks) == 7 for chunks in calls)

@@ -123,7 +123,7 @@ def test_fix_mask_none_draws_again():
 
 ERRORS = {
     "p string": (lambda: nl.nn_dropout_layer("0.5"), TypeError, r"nn_dropout_layer: p must be a real number, got '0.5'"),
-    "p one": (lambda: nl.nn_dropout_layer(1.0), ValueError, r"nn_dropout_layer: p must be in \[0, 1\), the probability of dropping, got 1.0"),
+    "p one": (lambda: nl.nn_dropout_layer(1.0), ValueError, r"nn_dropout_layer: p must be in \[0, 1\), got 1.0"),
     "p negative": (lambda: nl.nn_dropout_layer(-0.1), ValueError, r"nn_dropout_layer: p must be in \[0, 1\).*got -0.1"),
     "p nan": (lambda: nl.nn_dropout_layer(float("nan")), ValueError, r"nn_dropout_layer: p must be in \[0, 1\).*got nan"),
     "channels not bool": (lambda: nl.nn_dropout_layer(0.5, channels=1), TypeError,
