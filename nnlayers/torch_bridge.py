@@ -19,22 +19,25 @@ nn_flatten_layer                   nn.Flatten
 nn_relu_layer, nn_tanh_layer,      nn.ReLU, nn.Tanh, nn.Sigmoid
 nn_sigmoid_layer
 nn_softmax_layer                   nn.Softmax(dim=1)
-nn_batchnorm_layer                 nn.BatchNorm1d for (N, C) and (N, C, W) inputs, nn.BatchNorm2d
-                                   for (N, C, H, W): running statistics, eps, momentum, and
+nn_batchnorm_layer                 nn.BatchNorm1d for (N, C) inputs, nn.BatchNorm2d for
+                                   (N, C, H, W): running statistics, eps, momentum, and
                                    train/eval mode
 
 nn_upsample_layer inserts zeros between elements; torch has no module that does that
-(nn.Upsample repeats elements), so it is refused.  Layers are matched by their exact class
-(a subclass may compute something else): other classes are refused with a TypeError.  Biases: the kit keeps ``b`` as
-(1, F, 1, 1), (1, F, 1) or (1, F); torch as (F,).  A torch layer without a bias becomes a kit
-layer whose bias is zero (the same outputs; the kit layer then learns a bias).  The kit keeps
-batch norm's running statistics in float64 whatever the parameters' dtype; torch keeps them in
-the parameters' dtype, so a float32 model's statistics are rounded to float32 on export.
+(nn.Upsample repeats elements), so it is refused.  Layers are matched by their exact class (a
+subclass may compute something else): other classes are refused with a TypeError.
 
-Pooling, down-sampling, global pooling and batch norm work on (N, C, W) and (N, C, H, W)
-inputs alike in the kit, but torch has one module per rank.  ``to_torch`` takes the rank from
-the nearest layer that fixes it (a convolution takes 4-D inputs, a 1-D convolution 3-D, a
-linear layer 2-D; flatten and global pooling give 2-D); pass ``input_ndim`` when nothing does.
+Biases: the kit keeps ``b`` as (1, F, 1, 1), (1, F, 1) or (1, F); torch as (F,).  A torch
+layer without a bias becomes a kit layer whose bias is zero (the same outputs; the kit layer
+then learns a bias).  The kit keeps batch norm's running statistics in float64 whatever the
+parameters' dtype; torch keeps them in the parameters' dtype, so a float32 model's statistics
+are rounded to float32 on export.
+
+Pooling, down-sampling and global pooling take inputs of several ranks in the kit ((N, C, W)
+or (N, C, H, W); global pooling also (N, C, D, H, W)), batch norm (N, C) or (N, C, H, W), but
+torch has one module per rank.  ``to_torch`` takes the rank from the nearest layer that fixes
+it (a convolution takes 4-D inputs, a 1-D convolution 3-D, a linear layer 2-D; flatten and
+global pooling give 2-D); pass ``input_ndim`` when nothing does.
 """
 
 import numpy as np
@@ -215,16 +218,17 @@ def to_torch(model_or_layer, input_ndim=None):
     """An equivalent torch module holding copies of the weights, in their dtype.
 
     A model gives a ``torch.nn.Sequential`` of one module per layer (two for global pooling:
-    the pool and ``nn.Flatten``); a single layer gives its module.  ``input_ndim`` (2, 3 or
-    4) is the rank of the input x, (N, D), (N, C, W) or (N, C, H, W); it is needed only when
-    no layer fixes it (see the module docstring).  Batch-norm modules are in the mode
-    (train/eval) of their kit layers.  Raises TypeError for a layer with no torch
-    counterpart, naming its class.
+    the pool and ``nn.Flatten``); a single layer gives its module.
+    ``input_ndim`` (2 to 5) is the rank of the input x: (N, D), (N, C, W), (N, C, H, W) or
+    (N, C, D, H, W); it is needed only when no layer fixes it (see the module docstring).
+    Batch-norm modules are in the mode (train/eval) of their kit layers.  Raises TypeError
+    for a layer with no torch counterpart, naming its class.
     """
     where = "to_torch"
     layers, is_model = _kit_layers(where, model_or_layer)
-    if input_ndim is not None and (isinstance(input_ndim, bool) or input_ndim not in (2, 3, 4)):
-        raise ValueError(f"{where}: input_ndim must be None, 2, 3 or 4, got {input_ndim!r}")
+    if input_ndim is not None and (isinstance(input_ndim, bool)
+                                   or input_ndim not in (2, 3, 4, 5)):
+        raise ValueError(f"{where}: input_ndim must be None, 2, 3, 4 or 5, got {input_ndim!r}")
     converters = [_converter(layer) for layer in layers]   # every TypeError before torch
     torch = _import_torch(where)
     modules = []
@@ -355,7 +359,8 @@ def _from_flatten(module, torch):
 
 
 def _from_softmax(module, torch):
-    _require(module, dim=1)
+    if module.dim not in (1, -1):   # the kit's softmax takes (N, K): axis 1 is the last
+        _refuse(module, f"dim={module.dim!r} (the kit's softmax is over axis 1 of (N, K))")
     return nn_softmax_layer()
 
 
@@ -412,9 +417,9 @@ def from_torch(module, loss=None):
         if name.startswith("Adaptive"):
             follower = leaves[i + 1] if i + 1 < len(leaves) else None
             if not isinstance(follower, torch.nn.Flatten):
+                got = "nothing" if follower is None else type(follower).__name__
                 raise ValueError(f"{where}: {name} must be followed by nn.Flatten (the kit's "
-                                 f"global pooling returns (N, C)), got "
-                                 f"{type(follower).__name__ if follower is not None else 'nothing'}")
+                                 f"global pooling returns (N, C)), got {got}")
             _from_flatten(follower, torch)
             i += 1
         i += 1
