@@ -139,12 +139,6 @@ def _batchnorm(torch, layer, rank):
     return module.train(layer.training)
 
 
-def _upsample(torch, layer, rank):
-    raise TypeError(f"to_torch: {type(layer).__name__} inserts zeros between elements and torch "
-                    f"has no module that does that (nn.Upsample repeats them); it cannot be "
-                    f"exported")
-
-
 # (kit class, converter, needs the input rank), matched on the exact class: a subclass may
 # compute something else, so only the course's alias nn_max_pooling_layer is listed too.
 _TO_TORCH = [
@@ -156,7 +150,6 @@ _TO_TORCH = [
     (nn_max_pooling_layer, _pool, True),
     (nn_meanpool_layer, _pool, True),
     (nn_downsample_layer, _downsample, True),
-    (nn_upsample_layer, _upsample, False),
     (nn_global_pool_layer, _global_pool, True),
     (nn_batchnorm_layer, _batchnorm, True),
     (nn_flatten_layer, lambda torch, layer, rank: torch.nn.Flatten(), False),
@@ -167,12 +160,21 @@ _TO_TORCH = [
 ]
 
 
+# Kit layers that torch has no faithful module for, and why.
+_REFUSED = {
+    nn_upsample_layer: "inserts zeros between elements and torch has no module that does that "
+                       "(nn.Upsample repeats them); it cannot be exported",
+}
+
+
 def _converter(layer):
+    """``(convert, needs_rank)`` for ``layer``, or the TypeError (without importing torch)."""
     for kit_class, convert, needs_rank in _TO_TORCH:
         if type(layer) is kit_class:
             return convert, needs_rank
-    supported = ", ".join(kit_class.__name__ for kit_class, _, _ in _TO_TORCH
-                          if kit_class is not nn_upsample_layer)
+    if type(layer) in _REFUSED:
+        raise TypeError(f"to_torch: {type(layer).__name__} {_REFUSED[type(layer)]}")
+    supported = ", ".join(kit_class.__name__ for kit_class, _, _ in _TO_TORCH)
     raise TypeError(f"to_torch: {type(layer).__name__} has no torch counterpart here; the "
                     f"supported layers are {supported}")
 

@@ -73,8 +73,15 @@ def _buffers(model):
 
 def test_every_supported_layer_type_is_in_a_net():
     kinds = {type(layer) for name in NETS for layer in _case(name)[0].layers}
-    supported = {kit_class for kit_class, _, _ in torch_bridge._TO_TORCH} - {nl.nn_upsample_layer}
+    supported = {kit_class for kit_class, _, _ in torch_bridge._TO_TORCH}
     assert supported <= kinds
+
+
+def test_every_kit_layer_is_exported_or_refused_by_name():
+    from tests.layer_table import LAYERS
+    exported = {kit_class for kit_class, _, _ in torch_bridge._TO_TORCH}
+    for name in LAYERS:
+        assert getattr(nl, name) in exported | set(torch_bridge._REFUSED), name
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
