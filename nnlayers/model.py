@@ -201,6 +201,20 @@ class nn_sequential_model:
         """The predicted class (N,) of each input: argmax of the logits, computed in batches."""
         return self.predict_logits(x, batch_size).argmax(axis=1)
 
+    # -- torch ----------------------------------------------------------------------------
+    def to_torch(self, input_ndim=None):
+        """An equivalent ``torch.nn.Sequential`` with copies of the weights (see
+        ``nnlayers.torch_bridge.to_torch``)."""
+        from .torch_bridge import to_torch
+        return to_torch(self, input_ndim)
+
+    @staticmethod
+    def from_torch(module, loss=None):
+        """A kit model computing what the torch ``module`` computes (see
+        ``nnlayers.torch_bridge.from_torch``); ``loss`` defaults to nn_cross_entropy_loss()."""
+        from .torch_bridge import from_torch
+        return from_torch(module, loss)
+
     # -- saving ---------------------------------------------------------------------------
     def architecture(self):
         """A JSON-able description: per layer its class, configuration (``config()``; None for
