@@ -10,6 +10,7 @@ Kit layer                          torch module
 nn_convolutional_layer             nn.Conv2d (stride, padding, dilation)
 nn_conv1d_layer                    nn.Conv1d (stride, padding, dilation)
 nn_transposed_conv_layer           nn.ConvTranspose2d (stride, padding)
+nn_transposed_conv1d_layer         nn.ConvTranspose1d (stride, padding)
 nn_linear_layer                    nn.Linear
 nn_maxpool_layer / nn_meanpool_layer  nn.MaxPool1d/2d / nn.AvgPool1d/2d (no padding, floor)
 nn_global_pool_layer               nn.AdaptiveMaxPool{1,2,3}d(1) / AdaptiveAvgPool..(1), nn.Flatten
@@ -46,6 +47,7 @@ from ._layer import Layer
 from .activations import nn_relu_layer, nn_sigmoid_layer, nn_tanh_layer
 from .batchnorm import nn_batchnorm_layer
 from .conv1d import nn_conv1d_layer
+from .dropout import nn_dropout_layer
 from .convolution import nn_convolutional_layer
 from .flatten import nn_flatten_layer
 from .global_pool import nn_global_pool_layer
@@ -53,9 +55,11 @@ from .linear import nn_linear_layer
 from .loss import nn_cross_entropy_loss
 from .maxpool import nn_max_pooling_layer, nn_maxpool_layer
 from .meanpool import nn_meanpool_layer
+from .residual import nn_residual_block
 from .resample import nn_downsample_layer, nn_upsample_layer
 from .softmax import nn_softmax_layer
 from .transposed_conv import nn_transposed_conv_layer
+from .transposed_conv1d import nn_transposed_conv1d_layer
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -106,6 +110,12 @@ def _transposed(torch, layer, rank):
     return _with_weights(torch, module, layer.W, layer.b)
 
 
+def _transposed1d(torch, layer, rank):
+    c, f, k = layer.W.shape
+    module = torch.nn.ConvTranspose1d(c, f, k, stride=layer.stride, padding=layer.padding)
+    return _with_weights(torch, module, layer.W, layer.b)
+
+
 def _linear(torch, layer, rank):
     out_size, in_size = layer.W.shape
     return _with_weights(torch, torch.nn.Linear(in_size, out_size), layer.W, layer.b)
@@ -128,6 +138,10 @@ def _global_pool(torch, layer, rank):
 
 
 def _batchnorm(torch, layer, rank):
+    if getattr(layer, "convention", "torch") != "torch":
+        raise ValueError(f"to_torch: nn_batchnorm_layer with convention={layer.convention!r} "
+                         f"updates its running variance unlike torch's BatchNorm; export a "
+                         f"layer with the default convention 'torch'")
     module = getattr(torch.nn, "BatchNorm2d" if rank == 4 else "BatchNorm1d")(
         layer.gamma.size, eps=layer.eps, momentum=layer.momentum)
     dtype = layer.gamma.dtype
@@ -145,6 +159,7 @@ _TO_TORCH = [
     (nn_convolutional_layer, _conv, False),
     (nn_conv1d_layer, _conv1d, False),
     (nn_transposed_conv_layer, _transposed, False),
+    (nn_transposed_conv1d_layer, _transposed1d, False),
     (nn_linear_layer, _linear, False),
     (nn_maxpool_layer, _pool, True),
     (nn_max_pooling_layer, _pool, True),
@@ -164,6 +179,10 @@ _TO_TORCH = [
 _REFUSED = {
     nn_upsample_layer: "inserts zeros between elements and torch has no module that does that "
                        "(nn.Upsample repeats them); it cannot be exported",
+    nn_dropout_layer: "keeps the mask of its last training forward, and torch's Dropout draws "
+                      "its own masks; remove it (or use torch.nn.Dropout) before exporting",
+    nn_residual_block: "is a sum of two branches, which torch.nn.Sequential cannot express; "
+                       "export its branches one by one",
 }
 
 
@@ -314,6 +333,14 @@ def _from_transposed(module, torch):
     return _weighted(layer, module)
 
 
+def _from_transposed1d(module, torch):
+    _require(module, groups=1, padding_mode="zeros", dilation=1, output_padding=0)
+    c, f, k = module.weight.shape
+    layer = nn_transposed_conv1d_layer(k, c, f, stride=module.stride[0],
+                                       padding=module.padding[0])
+    return _weighted(layer, module)
+
+
 def _from_linear(module, torch):
     out_size, in_size = module.weight.shape
     return _weighted(nn_linear_layer(in_size, out_size), module)
@@ -368,6 +395,7 @@ def _from_softmax(module, torch):
 
 _FROM_TORCH = {
     "Conv2d": _from_conv, "Conv1d": _from_conv1d, "ConvTranspose2d": _from_transposed,
+    "ConvTranspose1d": _from_transposed1d,
     "Linear": _from_linear,
     "MaxPool1d": _from_pool, "MaxPool2d": _from_pool, "AvgPool1d": _from_pool,
     "AvgPool2d": _from_pool,

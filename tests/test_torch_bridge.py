@@ -35,6 +35,7 @@ def _net_1d(rng):
     """(N, 2, 23) inputs through the 1-D layers and both global poolings."""
     return nl.nn_sequential_model([
         nl.nn_conv1d_layer(3, 2, 4, stride=2, padding=1, dilation=2, rng=rng), nl.nn_tanh_layer(),
+        nl.nn_transposed_conv1d_layer(3, 4, 4, stride=2, padding=1, rng=rng),
         nl.nn_maxpool_layer(2), nl.nn_meanpool_layer(2, 1), nl.nn_downsample_layer(2),
         nl.nn_global_pool_layer("mean"), nl.nn_linear_layer(4, 5, rng=rng),
     ], nl.nn_cross_entropy_loss())
