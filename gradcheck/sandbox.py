@@ -301,6 +301,11 @@ class Worker:
                 pass
         self.stdout.join(timeout=2)
         self.stderr.join(timeout=2)
+        for stream in (self.process.stdout, self.process.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def output(self):
@@ -322,10 +327,12 @@ class Tripwire:
         self.baseline = self._fingerprint()
 
     def _fingerprint(self):
+        """SHA-256 of the code: every .py file and marker (caches and editors' temporary files
+        come and go on their own and prove nothing)."""
         prints = {}
         for folder in self.folders:
             for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
+                if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts:
                     try:
                         prints[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
                     except OSError:
