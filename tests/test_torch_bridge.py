@@ -79,7 +79,7 @@ def test_every_supported_layer_type_is_in_a_net():
 
 
 def test_every_kit_layer_is_exported_or_refused_by_name():
-    from tests.layer_table import LAYERS
+    from layer_table import LAYERS
     exported = {kit_class for kit_class, _, _ in torch_bridge._TO_TORCH}
     for name in LAYERS:
         assert getattr(nl, name) in exported | set(torch_bridge._REFUSED), name
