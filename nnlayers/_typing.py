@@ -1,0 +1,13 @@
+"""Type aliases shared by the kit's annotations (one place, so every signature says the same)."""
+
+from typing import Any, Dict, Tuple, Union
+
+import numpy.typing as npt
+
+__all__ = ["Array", "ArrayLike", "Config", "IntPair", "Shape"]
+
+ArrayLike = npt.ArrayLike                 # anything np.asarray accepts: inputs
+Array = npt.NDArray[Any]                  # what the kit returns: a NumPy array
+IntPair = Union[int, Tuple[int, int]]     # stride, padding, dilation, kernel: an int or (h, w)
+Shape = Tuple[int, ...]                   # an array shape, (N, C, H, W) etc.
+Config = Dict[str, Any]                   # a layer's configuration as JSON-able data
