@@ -74,13 +74,13 @@ class Layer:
         return tuple(x_shape)
 
     # -- the validation hook ------------------------------------------------------------
-    def _checked(self, method, x):
+    def _checked(self, method: str, x: ArrayLike) -> Tuple[str, Array, Shape]:
         """``(where, x, y_shape)``: ``x`` as a float array of an accepted rank that fits."""
         where = self._where(method)
         x = layer_input(where, x, self.input_ndim)
         return where, x, self._output_shape(where, x.shape)
 
-    def _checked_backprop(self, x, dLdy):
+    def _checked_backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Tuple[str, Array, Array]:
         """``(where, x, dLdy)``: ``dLdy`` as a float array of ``forward(x)``'s shape, and ``x``
         in the computation's dtype (the common float dtype of x and dLdy)."""
         where, x, y_shape = self._checked("backprop", x)

@@ -12,6 +12,7 @@ from ._geometry import window_positions
 from ._layer import Layer
 from ._memory import batch_chunks
 from ._validate import as_int, as_int_pair
+from ._typing import Config
 
 __all__ = ["POOL_CHUNK_BYTES", "PoolLayer", "offset_views", "pool_chunks"]
 
@@ -37,7 +38,7 @@ class PoolLayer(Layer):
         as_int_pair(where, "stride", stride)
         self.pool_size, self.stride = _plain(pool_size), _plain(stride)
 
-    def config(self):
+    def config(self) -> Config:
         return {"pool_size": self.pool_size, "stride": self.stride}
 
     def _window(self, where, ndim):

@@ -6,6 +6,7 @@ from ._init import he_normal, init_args
 from ._layer import Layer
 from ._validate import as_int, as_int_pair
 from .conv4d import conv_forward, conv_geometry, conv_grads
+from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_convolutional_layer"]
 
@@ -66,7 +67,7 @@ class nn_convolutional_layer(Layer):
                            in_ch_size * filter_width * filter_height, std)
         self.b = np.full((1, num_filters, 1, 1), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         f, c, kh, kw = self.W.shape
         return {"filter_width": kh, "filter_height": kw, "in_ch_size": c, "num_filters": f,
                 "stride": self.stride, "padding": self.padding, "dilation": self.dilation}
@@ -76,13 +77,13 @@ class nn_convolutional_layer(Layer):
                                     self.dilation, "x", "W")
         return y_shape
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """``y = conv4d(x, W) + b``: x (N, C, H, W) -> y (N, F, OH, OW)."""
         _, x, _ = self._checked("forward", x)
         return conv_forward(x, self.W.astype(x.dtype, copy=False), self.stride, self.padding,
                             self.dilation, bias=self.b.astype(x.dtype, copy=False))
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """Gradients of the loss given ``dLdy`` (N, F, OH, OW), the gradient at the output.
 
         Returns ``(dLdx, dLdW, dLdb)`` with the shapes of ``x``, ``W`` and ``b``:

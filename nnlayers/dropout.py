@@ -32,6 +32,7 @@ from ._init import as_generator
 from ._layer import Layer
 from ._modes import TrainingModes
 from ._validate import as_real, as_real_array, check_shape
+from ._typing import Array, ArrayLike, Config
 
 __all__ = ["nn_dropout_layer"]
 
@@ -60,7 +61,7 @@ class nn_dropout_layer(TrainingModes, Layer):
         self.fixed = False     # True after fix_mask(mask): forward uses self.mask, draws nothing
         self.training = True
 
-    def config(self):
+    def config(self) -> Config:
         return {"p": self.p, "channels": self.channels}
 
     def fix_mask(self, mask):
@@ -93,7 +94,7 @@ class nn_dropout_layer(TrainingModes, Layer):
         check_shape(where, "the mask", self.mask, mask_shape, why)
         return self.mask
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x -> y like x; in training mode draws (unless fixed) and keeps a new mask."""
         where, x, _ = self._checked("forward", x)
         mask_shape = self._mask_shape(x.shape)
@@ -101,12 +102,12 @@ class nn_dropout_layer(TrainingModes, Layer):
             self.mask = self.generator.random(mask_shape) >= self.p
         return self._apply(where, x, mask_shape)
 
-    def replay(self, x):
+    def replay(self, x: ArrayLike) -> Array:
         """forward(x) again with the current mask, drawing nothing: x -> y like x."""
         where, x, _ = self._checked("replay", x)
         return self._apply(where, x, self._mask_shape(x.shape))
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy like x -> dLdx like x: dLdy * mask / (1 - p) with the last forward's mask."""
         where, x, dLdy = self._checked_backprop(x, dLdy)
         return self._apply(where, dLdy, self._mask_shape(x.shape))

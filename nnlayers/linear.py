@@ -12,6 +12,7 @@ import numpy as np
 from ._init import he_normal, init_args
 from ._layer import Layer
 from ._validate import as_int
+from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_linear_layer"]
 
@@ -30,7 +31,7 @@ class nn_linear_layer(Layer):
         self.W = he_normal(where, generator, (output_size, input_size), input_size, std)
         self.b = np.full((1, output_size), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         return {"input_size": self.W.shape[1], "output_size": self.W.shape[0]}
 
     def _output_shape(self, where, x_shape):
@@ -40,12 +41,12 @@ class nn_linear_layer(Layer):
                              f"W.shape = {self.W.shape})")
         return (x_shape[0], self.W.shape[0])
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, input_size) -> y (N, output_size)."""
         _, x, _ = self._checked("forward", x)
         return x @ self.W.T.astype(x.dtype, copy=False) + self.b.astype(x.dtype, copy=False)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """dLdy (N, output_size) -> (dLdx (N, input_size), dLdW like W, dLdb (1, output_size))."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         return (dLdy @ self.W.astype(dLdy.dtype, copy=False), dLdy.T @ x,

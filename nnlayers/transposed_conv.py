@@ -19,6 +19,7 @@ from ._init import he_normal, init_args
 from ._layer import Layer
 from ._validate import as_int, as_int_pair, check_nbytes
 from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
+from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_transposed_conv_layer"]
 
@@ -51,7 +52,7 @@ class nn_transposed_conv_layer(Layer):
         self.W = he_normal(where, generator, (c, f, kh, kw), c * kh * kw, std)
         self.b = np.full((1, f, 1, 1), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         c, f, kh, kw = self.W.shape
         return {"filter_width": kh, "filter_height": kw, "in_ch_size": c, "num_filters": f,
                 "stride": self.stride, "padding": self.padding}
@@ -68,7 +69,7 @@ class nn_transposed_conv_layer(Layer):
         check_nbytes(where, "the output", (x_shape[0], f) + out, np.float64)
         return (x_shape[0], f) + out
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, H, W) -> y (N, F, OH, OW), OH = (H-1)*sh - 2*ph + KH."""
         _, x, y_shape = self._checked("forward", x)
         y = conv_grad_input(x, self.W.astype(x.dtype, copy=False), y_shape, self.stride,
@@ -76,7 +77,7 @@ class nn_transposed_conv_layer(Layer):
         y += self.b.astype(x.dtype, copy=False)
         return y
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """dLdy (N, F, OH, OW) -> (dLdx (N, C, H, W), dLdW (C, F, KH, KW), dLdb (1, F, 1, 1))."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         W = self.W.astype(dLdy.dtype, copy=False)

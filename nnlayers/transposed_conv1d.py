@@ -24,6 +24,7 @@ from ._init import he_normal, init_args
 from ._layer import Layer
 from ._validate import as_int
 from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
+from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_transposed_conv1d_layer", "transposed_output_size"]
 
@@ -55,7 +56,7 @@ class nn_transposed_conv1d_layer(Layer):
         self.W = he_normal(where, generator, (c, f, k), c * k, std)
         self.b = np.full((1, f, 1), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         c, f, k = self.W.shape
         return {"filter_size": k, "in_ch_size": c, "num_filters": f, "stride": self.stride,
                 "padding": self.padding}
@@ -75,14 +76,14 @@ class nn_transposed_conv1d_layer(Layer):
         """The 2-D helpers' stride, padding and dilation for maps of height 1."""
         return (1, self.stride), (0, self.padding), (1, 1)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, W) -> y (N, F, OW), OW = (W - 1)*stride - 2*padding + K."""
         _, x, (n, f, out) = self._checked("forward", x)
         W = self.W.astype(x.dtype, copy=False)[:, :, None, :]
         y = conv_grad_input(x[:, :, None, :], W, (n, f, 1, out), *self._as_2d())
         return y[:, :, 0, :] + self.b.astype(x.dtype, copy=False)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """dLdy (N, F, OW) -> (dLdx (N, C, W), dLdW (C, F, K), dLdb (1, F, 1))."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         x4, dy4 = x[:, :, None, :], dLdy[:, :, None, :]
