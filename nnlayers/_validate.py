@@ -12,7 +12,7 @@ import math
 import numbers
 import os
 import warnings
-from typing import Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -51,7 +51,7 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def as_int(where, name, value, minimum=1):
+def as_int(where: str, name: str, value: Any, minimum: int = 1) -> int:
     """``value`` as a Python int, checking it is an integer >= ``minimum``."""
     if not _is_int(value):
         raise TypeError(f"{where}: {name} must be an integer, got {value!r} "
@@ -79,7 +79,7 @@ def as_int_tuple(where, name, value, length, minimum=1):
     return tuple(int(entry) for entry in entries)
 
 
-def as_int_pair(where, name, value, minimum=1):
+def as_int_pair(where: str, name: str, value: Any, minimum: int = 1) -> Tuple[int, int]:
     """``value`` (an int, or a pair of ints) as a tuple of two ints >= ``minimum``."""
     return as_int_tuple(where, name, value, 2, minimum)
 
