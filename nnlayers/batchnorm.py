@@ -39,8 +39,8 @@ import numpy as np
 
 from ._layer import Layer
 from ._modes import TrainingModes
-from ._validate import as_int, as_real, check_nbytes
 from ._typing import Array, ArrayLike, Config, Grads
+from ._validate import as_int, as_real, check_nbytes
 
 __all__ = ["nn_batchnorm_layer", "CONVENTIONS"]
 
@@ -55,7 +55,8 @@ class nn_batchnorm_layer(TrainingModes, Layer):
     buffer_names = ("running_mean", "running_var")   # changed by forward in training mode
     input_ndim = (2, 4)
 
-    def __init__(self, num_channels, eps=1e-5, momentum=0.1, *, convention="torch"):
+    def __init__(self, num_channels: int, eps: float = 1e-5, momentum: float = 0.1, *,
+                 convention: str = "torch") -> None:
         where = type(self).__name__
         c = as_int(where, "num_channels", num_channels)
         check_nbytes(where, "each of gamma, beta and the running statistics", (c,), np.float64)

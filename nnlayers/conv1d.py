@@ -14,9 +14,9 @@ import numpy as np
 from ._geometry import window_positions
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, Seed
 from ._validate import as_int, check_nbytes
 from .conv4d import check_channels, conv_forward, conv_grads
-from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_conv1d_layer"]
 
@@ -36,8 +36,8 @@ class nn_conv1d_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 3
 
-    def __init__(self, filter_size, in_ch_size, num_filters, std=1e0, *, stride=1, padding=0,
-                 dilation=1, rng=None):
+    def __init__(self, filter_size: int, in_ch_size: int, num_filters: int, std: float = 1e0, *,
+                 stride: int = 1, padding: int = 0, dilation: int = 1, rng: Seed = None) -> None:
         where = type(self).__name__
         filter_size = as_int(where, "filter_size", filter_size)
         in_ch_size = as_int(where, "in_ch_size", in_ch_size)

@@ -1,12 +1,14 @@
 """The course's convolutional layer: parameters around the ``conv4d`` helper."""
 
+from typing import Optional
+
 import numpy as np
 
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, IntPair, Seed
 from ._validate import as_int, as_int_pair
 from .conv4d import conv_forward, conv_geometry, conv_grads
-from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_convolutional_layer"]
 
@@ -49,9 +51,9 @@ class nn_convolutional_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 4
 
-    def __init__(self, filter_width, filter_height, input_size, in_ch_size,
-                 num_filters, std=1e0, *, stride=1, padding=0, dilation=1,
-                 rng=None):
+    def __init__(self, filter_width: int, filter_height: int, input_size: IntPair,
+                 in_ch_size: int, num_filters: int, std: float = 1e0, *, stride: IntPair = 1,
+                 padding: IntPair = 0, dilation: IntPair = 1, rng: Seed = None) -> None:
         where = type(self).__name__
         filter_width = as_int(where, "filter_width", filter_width)
         filter_height = as_int(where, "filter_height", filter_height)

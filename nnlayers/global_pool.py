@@ -30,7 +30,7 @@ class nn_global_pool_layer(Layer):
 
     input_ndim = (3, 4, 5)
 
-    def __init__(self, mode="max"):
+    def __init__(self, mode: str = "max") -> None:
         if not isinstance(mode, str):
             raise TypeError(f"{type(self).__name__}: mode must be 'max' or 'mean', got "
                             f"{mode!r}")

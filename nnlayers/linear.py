@@ -11,8 +11,8 @@ import numpy as np
 
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, Seed
 from ._validate import as_int
-from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_linear_layer"]
 
@@ -23,7 +23,8 @@ class nn_linear_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 2
 
-    def __init__(self, input_size, output_size, std=1e0, *, rng=None):
+    def __init__(self, input_size: int, output_size: int, std: float = 1e0, *,
+                 rng: Seed = None) -> None:
         where = type(self).__name__
         input_size = as_int(where, "input_size", input_size)
         output_size = as_int(where, "output_size", output_size)

@@ -15,7 +15,7 @@ the other pixels of the window (as in torch).
 import numpy as np
 
 from ._pool import PoolLayer, offset_views, pool_chunks
-from ._typing import Array, ArrayLike, Config
+from ._typing import Array, ArrayLike, Config, IntPair
 
 __all__ = ["nn_maxpool_layer", "nn_max_pooling_layer", "maxpool_forward", "maxpool_backward"]
 
@@ -115,7 +115,7 @@ class nn_max_pooling_layer(nn_maxpool_layer):
     """``nn_maxpool_layer`` under the name and argument order of some course versions:
     ``nn_max_pooling_layer(stride, pool_size)``.  Keywords work the same for both classes."""
 
-    def __init__(self, stride, pool_size):
+    def __init__(self, stride: IntPair, pool_size: IntPair) -> None:
         super().__init__(pool_size, stride)
 
     def config(self) -> Config:

@@ -17,8 +17,8 @@ import numpy as np
 
 from ._geometry import output_size, transposed_output_size
 from ._layer import Layer
-from ._validate import as_int, check_nbytes
 from ._typing import Array, ArrayLike, Config
+from ._validate import as_int, check_nbytes
 
 __all__ = ["nn_upsample_layer", "nn_downsample_layer"]
 
@@ -31,7 +31,7 @@ def _every_kth(ndim, k):
 class _Resample(Layer):
     input_ndim = (3, 4)
 
-    def __init__(self, factor):
+    def __init__(self, factor: int) -> None:
         self.factor = as_int(type(self).__name__, "factor", factor)
 
     def config(self) -> Config:

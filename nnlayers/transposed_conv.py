@@ -17,9 +17,9 @@ import numpy as np
 from ._geometry import transposed_output_size
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, IntPair, Seed
 from ._validate import as_int, as_int_pair, check_nbytes
 from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
-from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_transposed_conv_layer"]
 
@@ -39,8 +39,9 @@ class nn_transposed_conv_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 4
 
-    def __init__(self, filter_width, filter_height, in_ch_size, num_filters, std=1e0, *,
-                 stride=1, padding=0, rng=None):
+    def __init__(self, filter_width: int, filter_height: int, in_ch_size: int, num_filters: int,
+                 std: float = 1e0, *, stride: IntPair = 1, padding: IntPair = 0,
+                 rng: Seed = None) -> None:
         where = type(self).__name__
         kh = as_int(where, "filter_width", filter_width)
         kw = as_int(where, "filter_height", filter_height)

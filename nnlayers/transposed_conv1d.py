@@ -22,9 +22,9 @@ import numpy as np
 from ._geometry import transposed_output_size
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, Seed
 from ._validate import as_int
 from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
-from ._typing import Array, ArrayLike, Config, Grads
 
 __all__ = ["nn_transposed_conv1d_layer", "transposed_output_size"]
 
@@ -44,8 +44,8 @@ class nn_transposed_conv1d_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 3
 
-    def __init__(self, filter_size, in_ch_size, num_filters, std=1e0, *, stride=1, padding=0,
-                 rng=None):
+    def __init__(self, filter_size: int, in_ch_size: int, num_filters: int, std: float = 1e0, *,
+                 stride: int = 1, padding: int = 0, rng: Seed = None) -> None:
         where = type(self).__name__
         k = as_int(where, "filter_size", filter_size)
         c = as_int(where, "in_ch_size", in_ch_size)
