@@ -39,9 +39,11 @@ __all__ = ["Layer"]
 class Layer:
     """Base of every kit layer; see the module docstring for the contract."""
 
-    param_names: Tuple[str, ...] = ()       # attribute names of the parameters, in get_weights order
-    buffer_names: Tuple[str, ...] = ()      # attribute names of non-parameter state that forward may change
-    input_ndim: Optional[Union[int, Tuple[int, ...]]] = None      # accepted ranks of x: an int, a tuple of ints, or None for any
+    param_names: Tuple[str, ...] = ()    # attribute names of the parameters, in get_weights order
+    buffer_names: Tuple[str, ...] = ()   # attribute names of non-parameter state that forward
+                                         # may change
+    # accepted ranks of x: an int, a tuple of ints, or None for any
+    input_ndim: Optional[Union[int, Tuple[int, ...]]] = None
 
     # -- what the layer is --------------------------------------------------------------
     def config(self) -> Config:

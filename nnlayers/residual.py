@@ -141,13 +141,13 @@ class nn_residual_block(Layer):
                 + [(f"shortcut.{i}", layer) for i, layer in enumerate(self.shortcut)])
 
     @property
-    def param_names(self):
+    def param_names(self) -> Tuple[str, ...]:  # type: ignore[override]  # Layer: a class attribute
         """The names of get_weights()'s arrays: ("body.0.W", "body.0.b", ...)."""
         return tuple(f"{label}.{name}" for label, layer in self._inner()
                      for name in _param_names(layer))
 
     @property
-    def buffer_names(self):
+    def buffer_names(self) -> Tuple[str, ...]:  # type: ignore[override]  # as param_names
         """The inner layers' buffers: ("body.1.running_mean", ...)."""
         return tuple(f"{label}.{name}" for label, layer in self._inner()
                      for name in getattr(layer, "buffer_names", ()))
