@@ -136,6 +136,7 @@ def train(data: "MNIST", config: TrainConfig, *, progress: bool = True, epoch_li
         batches = rng.permutation(fit)
         bar = progress_bar(range(0, len(batches), config.batch_size), disable=not progress,
                            desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", leave=True)
+        loss_sum: float   # a sum of float losses (step.loss), though it starts at 0
         loss_sum = correct = seen = 0
         for first in bar:
             index = batches[first:first + config.batch_size]

@@ -58,7 +58,8 @@ def window_positions(where, x_name, x_shape, kernel, stride, padding, dilation,
     return tuple(output_size(*args) for args in zip(spatial, kernel, stride, padding, dilation))
 
 
-def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                     dilation: int = 1) -> int:
     """Number of window positions along one axis: the kit's output-size formula.
 
         out = (size + 2*padding - dilation*(kernel_size - 1) - 1) // stride + 1

@@ -27,7 +27,10 @@ A layer keeps no per-call state between forward and backprop; the only state is 
 parameters and the declared buffers.
 """
 
+from typing import Optional, Tuple, Union
+
 from ._params import add_in_place, replaced
+from ._typing import Array, ArrayLike, Config, Shape
 from ._validate import as_shape, layer_input, layer_upstream
 
 __all__ = ["Layer"]
@@ -36,23 +39,25 @@ __all__ = ["Layer"]
 class Layer:
     """Base of every kit layer; see the module docstring for the contract."""
 
-    param_names = ()       # attribute names of the parameters, in get_weights order
-    buffer_names = ()      # attribute names of non-parameter state that forward may change
-    input_ndim = None      # accepted ranks of x: an int, a tuple of ints, or None for any
+    param_names: Tuple[str, ...] = ()    # attribute names of the parameters, in get_weights order
+    buffer_names: Tuple[str, ...] = ()   # attribute names of non-parameter state that forward
+                                         # may change
+    # accepted ranks of x: an int, a tuple of ints, or None for any
+    input_ndim: Optional[Union[int, Tuple[int, ...]]] = None
 
     # -- what the layer is --------------------------------------------------------------
-    def config(self):
+    def config(self) -> Config:
         """The arguments that change the computation, as a dict (JSON-able values)."""
         return {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self.config().items())
         return f"{type(self).__name__}({args})"
 
     def _where(self, method):
         return f"{type(self).__name__}.{method}"
 
-    def output_shape(self, x_shape):
+    def output_shape(self, x_shape: Shape) -> Shape:
         """The shape of ``forward(x)`` for ``x.shape == x_shape`` (a ValueError if x does not fit)."""
         where = self._where("output_shape")
         if not isinstance(x_shape, (tuple, list)):
@@ -71,13 +76,13 @@ class Layer:
         return tuple(x_shape)
 
     # -- the validation hook ------------------------------------------------------------
-    def _checked(self, method, x):
+    def _checked(self, method: str, x: ArrayLike) -> Tuple[str, Array, Shape]:
         """``(where, x, y_shape)``: ``x`` as a float array of an accepted rank that fits."""
         where = self._where(method)
         x = layer_input(where, x, self.input_ndim)
         return where, x, self._output_shape(where, x.shape)
 
-    def _checked_backprop(self, x, dLdy):
+    def _checked_backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Tuple[str, Array, Array]:
         """``(where, x, dLdy)``: ``dLdy`` as a float array of ``forward(x)``'s shape, and ``x``
         in the computation's dtype (the common float dtype of x and dLdy)."""
         where, x, y_shape = self._checked("backprop", x)
@@ -85,11 +90,11 @@ class Layer:
         return where, x.astype(dLdy.dtype, copy=False), dLdy
 
     # -- parameters (for layers whose param_names is not empty) --------------------------
-    def get_weights(self):
+    def get_weights(self) -> Tuple[Array, ...]:
         """The parameters, in ``param_names`` order (the arrays themselves)."""
         return tuple(getattr(self, name) for name in self.param_names)
 
-    def set_weights(self, *params):
+    def set_weights(self, *params: ArrayLike) -> None:
         """Replace the parameters with float copies of ``params``, each of its old shape."""
         where = self._where("set_weights")
         self._check_count(where, "parameters", params)
@@ -98,7 +103,7 @@ class Layer:
                                                           labels)):
             setattr(self, name, value)
 
-    def update_weights(self, *deltas):
+    def update_weights(self, *deltas: ArrayLike) -> None:
         """Add each delta to its parameter in place (``W += dW``, ``b += db``): all are
         checked before any parameter changes."""
         where = self._where("update_weights")

@@ -18,32 +18,33 @@ process-wide (a module setting), ``None`` (the default) means no bound.
 """
 
 import contextlib
+from typing import Iterator, Optional
 
 from ._validate import as_int
 
 __all__ = ["get_memory_limit", "set_memory_limit", "memory_limit", "batch_chunks", "CACHE_BYTES"]
 
 CACHE_BYTES = 4 << 20   # the window matrix size per chunk that ran fastest (2-16 MiB tried)
-_limit = None
+_limit: Optional[int] = None
 
 
 def _check(where, nbytes):
     return None if nbytes is None else as_int(where, "nbytes", nbytes)
 
 
-def get_memory_limit():
+def get_memory_limit() -> Optional[int]:
     """The current bound in bytes, or None."""
     return _limit
 
 
-def set_memory_limit(nbytes):
+def set_memory_limit(nbytes: Optional[int]) -> None:
     """Set the bound (bytes of scratch memory per layer call), or None for no bound."""
     global _limit
     _limit = _check("set_memory_limit", nbytes)
 
 
 @contextlib.contextmanager
-def memory_limit(nbytes):
+def memory_limit(nbytes: Optional[int]) -> Iterator[None]:
     """Within the block, layer calls keep their scratch memory under ``nbytes``."""
     global _limit
     previous, _limit = _limit, _check("memory_limit", nbytes)

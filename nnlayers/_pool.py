@@ -8,9 +8,12 @@ with an argmax over a copied window axis was measured 25x slower).  Inputs of sh
 poolings is ``nnlayers.reference.pool_reference``.
 """
 
+from typing import Optional
+
 from ._geometry import window_positions
 from ._layer import Layer
 from ._memory import batch_chunks
+from ._typing import Config, IntPair
 from ._validate import as_int, as_int_pair
 
 __all__ = ["POOL_CHUNK_BYTES", "PoolLayer", "offset_views", "pool_chunks"]
@@ -30,14 +33,14 @@ class PoolLayer(Layer):
 
     input_ndim = (3, 4)
 
-    def __init__(self, pool_size, stride=None):
+    def __init__(self, pool_size: IntPair, stride: Optional[IntPair] = None) -> None:
         where = type(self).__name__
         as_int_pair(where, "pool_size", pool_size)
         stride = pool_size if stride is None else stride
         as_int_pair(where, "stride", stride)
         self.pool_size, self.stride = _plain(pool_size), _plain(stride)
 
-    def config(self):
+    def config(self) -> Config:
         return {"pool_size": self.pool_size, "stride": self.stride}
 
     def _window(self, where, ndim):

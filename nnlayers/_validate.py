@@ -12,8 +12,12 @@ import math
 import numbers
 import os
 import warnings
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+from ._typing import Array, ArrayLike, Shape
 
 __all__ = [
     "as_int",
@@ -47,7 +51,7 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def as_int(where, name, value, minimum=1):
+def as_int(where: str, name: str, value: Any, minimum: int = 1) -> int:
     """``value`` as a Python int, checking it is an integer >= ``minimum``."""
     if not _is_int(value):
         raise TypeError(f"{where}: {name} must be an integer, got {value!r} "
@@ -75,7 +79,7 @@ def as_int_tuple(where, name, value, length, minimum=1):
     return tuple(int(entry) for entry in entries)
 
 
-def as_int_pair(where, name, value, minimum=1):
+def as_int_pair(where: str, name: str, value: Any, minimum: int = 1) -> Tuple[int, int]:
     """``value`` (an int, or a pair of ints) as a tuple of two ints >= ``minimum``."""
     return as_int_tuple(where, name, value, 2, minimum)
 
@@ -108,7 +112,8 @@ def as_sequence(where, name, value, length=None):
     return tuple(value)
 
 
-def as_real_array(where, name, value, ndim=None):
+def as_real_array(where: str, name: str, value: ArrayLike,
+                  ndim: Optional[Union[int, Tuple[int, ...]]] = None) -> Array:
     """``value`` as an ndarray of real numbers (bool, integer or float).
 
     Raises TypeError for None, strings, objects, complex numbers and anything NumPy cannot
@@ -172,7 +177,8 @@ def check_shape(where, name, array, expected, why=""):
                          f"got {tuple(array.shape)}")
 
 
-def layer_input(where, x, ndim=None, name="x"):
+def layer_input(where: str, x: ArrayLike, ndim: Optional[Union[int, Tuple[int, ...]]] = None,
+                name: str = "x") -> Array:
     """``x`` as a float array (integers and bool as float64) of ``ndim`` dimensions.
 
     The batch axis (axis 0) may be empty; any other empty axis is a ValueError."""
@@ -185,7 +191,7 @@ def layer_input(where, x, ndim=None, name="x"):
     return x.astype(float_dtype(x.dtype), copy=False)
 
 
-def layer_upstream(where, dLdy, y_shape, x_dtype):
+def layer_upstream(where: str, dLdy: ArrayLike, y_shape: Shape, x_dtype: DTypeLike) -> Array:
     """``dLdy`` as a float array of the forward output's shape, in the computation's dtype."""
     dLdy = as_real_array(where, "dLdy", dLdy)
     check_shape(where, "dLdy", dLdy, y_shape, "the shape of forward(x)")

@@ -33,10 +33,13 @@ without updating the running estimates (what a residual block's backprop recompu
 
 import math
 
+from typing import Tuple
+
 import numpy as np
 
 from ._layer import Layer
 from ._modes import TrainingModes
+from ._typing import Array, ArrayLike, Config, Grads
 from ._validate import as_int, as_real, check_nbytes
 
 __all__ = ["nn_batchnorm_layer", "CONVENTIONS"]
@@ -52,7 +55,8 @@ class nn_batchnorm_layer(TrainingModes, Layer):
     buffer_names = ("running_mean", "running_var")   # changed by forward in training mode
     input_ndim = (2, 4)
 
-    def __init__(self, num_channels, eps=1e-5, momentum=0.1, *, convention="torch"):
+    def __init__(self, num_channels: int, eps: float = 1e-5, momentum: float = 0.1, *,
+                 convention: str = "torch") -> None:
         where = type(self).__name__
         c = as_int(where, "num_channels", num_channels)
         check_nbytes(where, "each of gamma, beta and the running statistics", (c,), np.float64)
@@ -69,7 +73,7 @@ class nn_batchnorm_layer(TrainingModes, Layer):
         self.running_var = np.full(c, CONVENTIONS[convention][1])
         self.training = True
 
-    def config(self):
+    def config(self) -> Config:
         return {"num_channels": self.gamma.size, "eps": self.eps, "momentum": self.momentum,
                 "convention": self.convention}
 
@@ -88,12 +92,12 @@ class nn_batchnorm_layer(TrainingModes, Layer):
         axes = (0,) if x.ndim == 2 else (0, 2, 3)
         return axes, (1, x.shape[1]) + (1,) * (x.ndim - 2), x.size // x.shape[1]
 
-    def _statistics(self, x, axes):
+    def _statistics(self, x: Array, axes: Tuple[int, ...]) -> Tuple[Array, Array]:
         if self.training:
             return x.mean(axis=axes), x.var(axis=axes)
         return self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C[, H, W]) -> y of the same shape; in training mode, updates the running estimates."""
         _, x, _ = self._checked("forward", x)
         axes, shape, m = self._axes(x)
@@ -105,7 +109,7 @@ class nn_batchnorm_layer(TrainingModes, Layer):
             self.running_var = (1 - k) * self.running_var + k * var * (m / (m - 1) if unbiased else 1)
         return self._normalise(x, mean, var, shape)
 
-    def replay(self, x):
+    def replay(self, x: ArrayLike) -> Array:
         """forward(x) without updating the running estimates: x (N, C[, H, W]) -> y like x."""
         _, x, _ = self._checked("replay", x)
         axes, shape, _ = self._axes(x)
@@ -115,7 +119,7 @@ class nn_batchnorm_layer(TrainingModes, Layer):
         xhat = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + self.eps)
         return self.gamma.astype(x.dtype).reshape(shape) * xhat + self.beta.astype(x.dtype).reshape(shape)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """dLdy like x -> (dLdx like x, dLdgamma (C,), dLdbeta (C,))."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         axes, shape, _ = self._axes(x)

@@ -7,11 +7,14 @@ Shapes:
     y   (N, F, OW)         OW = (W + 2*padding - dilation*(K-1) - 1) // stride + 1
 """
 
+from typing import Tuple
+
 import numpy as np
 
 from ._geometry import window_positions
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, Seed
 from ._validate import as_int, check_nbytes
 from .conv4d import check_channels, conv_forward, conv_grads
 
@@ -33,8 +36,8 @@ class nn_conv1d_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 3
 
-    def __init__(self, filter_size, in_ch_size, num_filters, std=1e0, *, stride=1, padding=0,
-                 dilation=1, rng=None):
+    def __init__(self, filter_size: int, in_ch_size: int, num_filters: int, std: float = 1e0, *,
+                 stride: int = 1, padding: int = 0, dilation: int = 1, rng: Seed = None) -> None:
         where = type(self).__name__
         filter_size = as_int(where, "filter_size", filter_size)
         in_ch_size = as_int(where, "in_ch_size", in_ch_size)
@@ -47,12 +50,12 @@ class nn_conv1d_layer(Layer):
                            in_ch_size * filter_size, std)
         self.b = np.full((1, num_filters, 1), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         f, c, k = self.W.shape
         return {"filter_size": k, "in_ch_size": c, "num_filters": f, "stride": self.stride,
                 "padding": self.padding, "dilation": self.dilation}
 
-    def _as_2d(self):
+    def _as_2d(self) -> Tuple[Tuple[int, int], Tuple[int, int], Tuple[int, int]]:
         """stride, padding, dilation as pairs for maps of height 1."""
         return (1, self.stride), (0, self.padding), (1, self.dilation)
 
@@ -64,7 +67,7 @@ class nn_conv1d_layer(Layer):
         check_nbytes(where, "the output", (x_shape[0], f) + out, np.float64)
         return (x_shape[0], f) + out
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, W) -> y (N, F, OW)."""
         _, x, _ = self._checked("forward", x)
         W = self.W.astype(x.dtype, copy=False)
@@ -72,7 +75,7 @@ class nn_conv1d_layer(Layer):
                          bias=self.b.astype(x.dtype, copy=False)[..., None])
         return y[:, :, 0, :]
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """dLdy (N, F, OW) -> (dLdx (N, C, W), dLdW (F, C, K), dLdb (1, F, 1))."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         W = self.W.astype(dLdy.dtype, copy=False)

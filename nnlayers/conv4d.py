@@ -42,6 +42,7 @@ with warnings.catch_warnings():   # skimage imports tqdm.auto, which warns in a 
 
 from ._geometry import output_size, window_positions, window_span
 from ._memory import batch_chunks
+from ._typing import Array, ArrayLike, IntPair, ShapeLike
 from ._validate import as_int_pair, as_real_array, as_shape, check_nbytes, check_shape, float_dtype
 
 __all__ = [
@@ -240,7 +241,8 @@ def conv_grads(x, w, dy, stride, padding, dilation):
 
 
 # -- the public, checked helpers --------------------------------------------------------------
-def conv4d(x, w, stride=1, padding=0, dilation=1):
+def conv4d(x: ArrayLike, w: ArrayLike, stride: IntPair = 1, padding: IntPair = 0,
+           dilation: IntPair = 1) -> Array:
     """2-D cross-correlation of a batch of multi-channel maps with a bank of filters.
 
     Parameters
@@ -280,7 +282,8 @@ def _check_adjoint(where, dy, x_shape, w_shape, stride, padding, dilation, x_nam
     return stride, padding, dilation
 
 
-def conv4d_grad_input(dy, w, x_shape, stride=1, padding=0, dilation=1):
+def conv4d_grad_input(dy: ArrayLike, w: ArrayLike, x_shape: ShapeLike, stride: IntPair = 1,
+                      padding: IntPair = 0, dilation: IntPair = 1) -> Array:
     """Gradient of ``conv4d`` with respect to its input (the adjoint in ``x``).
 
     Parameters
@@ -307,7 +310,8 @@ def conv4d_grad_input(dy, w, x_shape, stride=1, padding=0, dilation=1):
                            x_shape, *geometry)
 
 
-def conv4d_grad_weight(x, dy, w_shape, stride=1, padding=0, dilation=1):
+def conv4d_grad_weight(x: ArrayLike, dy: ArrayLike, w_shape: ShapeLike, stride: IntPair = 1,
+                       padding: IntPair = 0, dilation: IntPair = 1) -> Array:
     """Gradient of ``conv4d`` with respect to its filters (the adjoint in ``w``).
 
     Parameters

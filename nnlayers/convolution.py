@@ -1,9 +1,12 @@
 """The course's convolutional layer: parameters around the ``conv4d`` helper."""
 
+from typing import Optional
+
 import numpy as np
 
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, IntPair, Seed
 from ._validate import as_int, as_int_pair
 from .conv4d import conv_forward, conv_geometry, conv_grads
 
@@ -48,9 +51,9 @@ class nn_convolutional_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 4
 
-    def __init__(self, filter_width, filter_height, input_size, in_ch_size,
-                 num_filters, std=1e0, *, stride=1, padding=0, dilation=1,
-                 rng=None):
+    def __init__(self, filter_width: int, filter_height: int, input_size: IntPair,
+                 in_ch_size: int, num_filters: int, std: float = 1e0, *, stride: IntPair = 1,
+                 padding: IntPair = 0, dilation: IntPair = 1, rng: Seed = None) -> None:
         where = type(self).__name__
         filter_width = as_int(where, "filter_width", filter_width)
         filter_height = as_int(where, "filter_height", filter_height)
@@ -66,7 +69,7 @@ class nn_convolutional_layer(Layer):
                            in_ch_size * filter_width * filter_height, std)
         self.b = np.full((1, num_filters, 1, 1), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         f, c, kh, kw = self.W.shape
         return {"filter_width": kh, "filter_height": kw, "in_ch_size": c, "num_filters": f,
                 "stride": self.stride, "padding": self.padding, "dilation": self.dilation}
@@ -76,13 +79,13 @@ class nn_convolutional_layer(Layer):
                                     self.dilation, "x", "W")
         return y_shape
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """``y = conv4d(x, W) + b``: x (N, C, H, W) -> y (N, F, OH, OW)."""
         _, x, _ = self._checked("forward", x)
         return conv_forward(x, self.W.astype(x.dtype, copy=False), self.stride, self.padding,
                             self.dilation, bias=self.b.astype(x.dtype, copy=False))
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """Gradients of the loss given ``dLdy`` (N, F, OH, OW), the gradient at the output.
 
         Returns ``(dLdx, dLdW, dLdb)`` with the shapes of ``x``, ``W`` and ``b``:

@@ -26,11 +26,14 @@ is the keep probability q) ``fix_mask(np.random.rand(*x.shape) < q)`` with p = 1
 forward with the current mask and no new draw (what a residual block's backprop recomputes).
 """
 
+from typing import Optional
+
 import numpy as np
 
 from ._init import as_generator
 from ._layer import Layer
 from ._modes import TrainingModes
+from ._typing import Array, ArrayLike, Config, Seed
 from ._validate import as_real, as_real_array, check_shape
 
 __all__ = ["nn_dropout_layer"]
@@ -48,7 +51,7 @@ class nn_dropout_layer(TrainingModes, Layer):
 
     buffer_names = ()   # the mask belongs to one forward/backprop pair, not to a saved model
 
-    def __init__(self, p=0.5, *, channels=False, rng=None):
+    def __init__(self, p: float = 0.5, *, channels: bool = False, rng: Seed = None) -> None:
         where = type(self).__name__
         self.p = as_real(where, "p", p, 0, 1, high_open=True)
         if not isinstance(channels, bool):
@@ -56,14 +59,14 @@ class nn_dropout_layer(TrainingModes, Layer):
         self.channels = channels
         self.input_ndim = (3, 4) if channels else None
         self.generator = as_generator(where, rng)
-        self.mask = None       # the mask of the last training forward (bool)
+        self.mask: Optional[Array] = None       # the mask of the last training forward (bool)
         self.fixed = False     # True after fix_mask(mask): forward uses self.mask, draws nothing
         self.training = True
 
-    def config(self):
+    def config(self) -> Config:
         return {"p": self.p, "channels": self.channels}
 
-    def fix_mask(self, mask):
+    def fix_mask(self, mask: Optional[ArrayLike]) -> "nn_dropout_layer":
         """Use ``mask`` (0/1 or bool, the mask shape) in every training forward; None draws again.
 
         Returns the layer.
@@ -93,7 +96,7 @@ class nn_dropout_layer(TrainingModes, Layer):
         check_shape(where, "the mask", self.mask, mask_shape, why)
         return self.mask
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x -> y like x; in training mode draws (unless fixed) and keeps a new mask."""
         where, x, _ = self._checked("forward", x)
         mask_shape = self._mask_shape(x.shape)
@@ -101,12 +104,12 @@ class nn_dropout_layer(TrainingModes, Layer):
             self.mask = self.generator.random(mask_shape) >= self.p
         return self._apply(where, x, mask_shape)
 
-    def replay(self, x):
+    def replay(self, x: ArrayLike) -> Array:
         """forward(x) again with the current mask, drawing nothing: x -> y like x."""
         where, x, _ = self._checked("replay", x)
         return self._apply(where, x, self._mask_shape(x.shape))
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy like x -> dLdx like x: dLdy * mask / (1 - p) with the last forward's mask."""
         where, x, dLdy = self._checked_backprop(x, dLdy)
         return self._apply(where, dLdy, self._mask_shape(x.shape))

@@ -3,6 +3,7 @@
 import math
 
 from ._layer import Layer
+from ._typing import Array, ArrayLike
 
 __all__ = ["nn_flatten_layer"]
 
@@ -16,12 +17,12 @@ class nn_flatten_layer(Layer):
                              f"got shape {tuple(x_shape)}")
         return (x_shape[0], math.prod(x_shape[1:]))
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, ...) -> y (N, prod(...)), a copy."""
         _, x, y_shape = self._checked("forward", x)
         return x.reshape(y_shape).copy()
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy (N, prod(...)) -> dLdx shaped like x, a copy."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         return dLdy.reshape(x.shape).copy()

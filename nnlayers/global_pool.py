@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config
 
 __all__ = ["nn_global_pool_layer"]
 
@@ -29,7 +30,7 @@ class nn_global_pool_layer(Layer):
 
     input_ndim = (3, 4, 5)
 
-    def __init__(self, mode="max"):
+    def __init__(self, mode: str = "max") -> None:
         if not isinstance(mode, str):
             raise TypeError(f"{type(self).__name__}: mode must be 'max' or 'mean', got "
                             f"{mode!r}")
@@ -38,19 +39,19 @@ class nn_global_pool_layer(Layer):
                              f"{mode!r}")
         self.mode = mode
 
-    def config(self):
+    def config(self) -> Config:
         return {"mode": self.mode}
 
     def _output_shape(self, where, x_shape):
         return tuple(x_shape[:2])
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, ...) -> y (N, C)."""
         _, x, _ = self._checked("forward", x)
         flat = _flat(x)
         return flat.max(axis=2) if self.mode == "max" else flat.mean(axis=2)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy (N, C) -> dLdx shaped like x."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         flat = _flat(x)

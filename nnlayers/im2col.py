@@ -12,13 +12,15 @@ not an inverse).  These equal ``torch.nn.functional.unfold`` and ``fold``.
 
 import numpy as np
 
+from ._typing import Array, ArrayLike, IntPair
 from ._validate import as_int_pair, as_real_array, float_dtype
 from .conv4d import add_windows_back, conv_geometry, window_matrix
 
 __all__ = ["im2col", "col2im"]
 
 
-def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+def im2col(x: ArrayLike, kernel_size: IntPair, stride: IntPair = 1, padding: IntPair = 0,
+           dilation: IntPair = 1) -> Array:
     """The windows of ``x (N, C, H, W)`` as columns: ``(N, C*KH*KW, OH*OW)``."""
     where = "im2col"
     x = as_real_array(where, "x", x, ndim=4)
@@ -34,7 +36,8 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     return np.ascontiguousarray(cols.reshape(-1, oh * ow, n).transpose(2, 0, 1))
 
 
-def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
+def col2im(cols: ArrayLike, output_size: IntPair, kernel_size: IntPair, stride: IntPair = 1,
+           padding: IntPair = 0, dilation: IntPair = 1) -> Array:
     """Sum columns ``(N, C*KH*KW, L)`` back into images ``(N, C, H, W)``, H, W = output_size."""
     where = "col2im"
     cols = as_real_array(where, "cols", cols, ndim=3)

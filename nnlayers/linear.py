@@ -11,6 +11,7 @@ import numpy as np
 
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, Seed
 from ._validate import as_int
 
 __all__ = ["nn_linear_layer"]
@@ -22,7 +23,8 @@ class nn_linear_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 2
 
-    def __init__(self, input_size, output_size, std=1e0, *, rng=None):
+    def __init__(self, input_size: int, output_size: int, std: float = 1e0, *,
+                 rng: Seed = None) -> None:
         where = type(self).__name__
         input_size = as_int(where, "input_size", input_size)
         output_size = as_int(where, "output_size", output_size)
@@ -30,7 +32,7 @@ class nn_linear_layer(Layer):
         self.W = he_normal(where, generator, (output_size, input_size), input_size, std)
         self.b = np.full((1, output_size), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         return {"input_size": self.W.shape[1], "output_size": self.W.shape[0]}
 
     def _output_shape(self, where, x_shape):
@@ -40,12 +42,12 @@ class nn_linear_layer(Layer):
                              f"W.shape = {self.W.shape})")
         return (x_shape[0], self.W.shape[0])
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, input_size) -> y (N, output_size)."""
         _, x, _ = self._checked("forward", x)
         return x @ self.W.T.astype(x.dtype, copy=False) + self.b.astype(x.dtype, copy=False)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """dLdy (N, output_size) -> (dLdx (N, input_size), dLdW like W, dLdb (1, output_size))."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         return (dLdy @ self.W.astype(dLdy.dtype, copy=False), dLdy.T @ x,

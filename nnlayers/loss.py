@@ -13,9 +13,12 @@ losses and gradients.  A loss ends the network: its backprop takes no upstream g
 (it is dL/dL = 1).
 """
 
+from typing import Any, Tuple
+
 import numpy as np
 
 from ._layer import Layer
+from ._typing import Array, ArrayLike
 from ._validate import as_real_array, float_dtype, layer_input
 from .softmax import log_softmax, softmax
 
@@ -58,7 +61,7 @@ class nn_cross_entropy_loss(Layer):
     def _output_shape(self, where, x_shape):
         return ()   # the mean loss is a scalar
 
-    def _inputs(self, method, logits, labels):
+    def _inputs(self, method: str, logits: ArrayLike, labels: ArrayLike) -> Tuple[Array, Array]:
         where = self._where(method)
         logits = layer_input(where, logits, 2, name="logits")
         labels = as_real_array(where, "labels", labels, ndim=(1, 2))
@@ -74,14 +77,14 @@ class nn_cross_entropy_loss(Layer):
             return logits, _class_indices(where, labels, k)
         return logits, _target_rows(where, labels, logits.dtype)
 
-    def forward(self, logits, labels):
+    def forward(self, logits: ArrayLike, labels: ArrayLike) -> "np.floating[Any]":
         """logits (N, K), labels (N,) or (N, K) -> the mean loss, a scalar of the logits' float dtype."""
         logits, labels = self._inputs("forward", logits, labels)
         if labels.ndim == 1:
             return -log_softmax(logits)[np.arange(len(labels)), labels].mean()
         return -(labels * log_softmax(logits)).sum(axis=1).mean()
 
-    def backprop(self, logits, labels):
+    def backprop(self, logits: ArrayLike, labels: ArrayLike) -> Array:
         """dL/dlogits (N, K) = (softmax(logits) - onehot(labels) or targets) / N."""
         logits, labels = self._inputs("backprop", logits, labels)
         grad = softmax(logits)

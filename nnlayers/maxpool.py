@@ -15,6 +15,7 @@ the other pixels of the window (as in torch).
 import numpy as np
 
 from ._pool import PoolLayer, offset_views, pool_chunks
+from ._typing import Array, ArrayLike, Config, IntPair
 
 __all__ = ["nn_maxpool_layer", "nn_max_pooling_layer", "maxpool_forward", "maxpool_backward"]
 
@@ -96,13 +97,13 @@ class nn_maxpool_layer(PoolLayer):
     No parameters, no per-call state.
     """
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, H, W) or (N, C, W) -> the maximum of each window."""
         where, x, y_shape = self._checked("forward", x)
         x4, pool, stride = self._as_4d(where, x)
         return maxpool_forward(x4, pool, stride).reshape(y_shape)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy shaped like forward(x) -> dLdx shaped like x: each window's gradient to its
         first maximum."""
         where, x, dLdy = self._checked_backprop(x, dLdy)
@@ -114,8 +115,8 @@ class nn_max_pooling_layer(nn_maxpool_layer):
     """``nn_maxpool_layer`` under the name and argument order of some course versions:
     ``nn_max_pooling_layer(stride, pool_size)``.  Keywords work the same for both classes."""
 
-    def __init__(self, stride, pool_size):
+    def __init__(self, stride: IntPair, pool_size: IntPair) -> None:
         super().__init__(pool_size, stride)
 
-    def config(self):
+    def config(self) -> Config:
         return {"stride": self.stride, "pool_size": self.pool_size}

@@ -12,6 +12,7 @@ directions work through the batch in chunks (``pool_chunks``), within the memory
 import numpy as np
 
 from ._pool import PoolLayer, offset_views, pool_chunks
+from ._typing import Array, ArrayLike
 
 __all__ = ["nn_meanpool_layer", "meanpool_forward", "meanpool_backward"]
 
@@ -42,13 +43,13 @@ def meanpool_backward(x_shape, dy, pool, stride):
 class nn_meanpool_layer(PoolLayer):
     """Mean pooling over ``pool_size`` windows stepped by ``stride`` (default ``pool_size``)."""
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, H, W) or (N, C, W) -> the mean of each window."""
         where, x, y_shape = self._checked("forward", x)
         x4, pool, stride = self._as_4d(where, x)
         return meanpool_forward(x4, pool, stride).reshape(y_shape)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy shaped like forward(x) -> dLdx shaped like x."""
         where, x, dLdy = self._checked_backprop(x, dLdy)
         x4, dy4, pool, stride = self._as_4d(where, x, dLdy)

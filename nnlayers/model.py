@@ -20,11 +20,14 @@ for another architecture, is a ValueError naming the file and what is wrong.
 import json
 import os
 from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ._saving import explain_mismatch, read_model_file, write_atomically
 from ._train_fast import fused_plan
+from ._typing import Array, ArrayLike, PathLike
 from ._validate import as_int, as_real_array, as_sequence
 
 __all__ = ["nn_sequential_model", "TrainStep"]
@@ -36,8 +39,8 @@ class TrainStep:
     gradients per parameter layer, in the order of ``model.parameter_layers()``."""
 
     loss: float
-    logits: np.ndarray
-    grads: list
+    logits: Array
+    grads: List[Tuple[Array, ...]]
 
 
 def _params(layer):
@@ -77,7 +80,7 @@ def _check_path(where, path):
 class nn_sequential_model:
     """Layers applied in order, then a loss (``forward(logits, labels)``/``backprop``)."""
 
-    def __init__(self, layers, loss):
+    def __init__(self, layers: Sequence[Any], loss: Any) -> None:
         where = type(self).__name__
         layers = list(as_sequence(where, "layers", layers))
         if not layers:
@@ -87,20 +90,20 @@ class nn_sequential_model:
         _check_protocol(where, "loss", loss)
         self.layers, self.loss = layers, loss
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         return f"{type(self).__name__}([\n  {inner}\n], {self.loss!r})"
 
     # -- parameters -----------------------------------------------------------------------
-    def parameter_layers(self):
+    def parameter_layers(self) -> List[Any]:
         """The layers that have parameters (``get_weights``), in order."""
         return [layer for layer in self.layers if _params(layer)]
 
-    def parameters(self):
+    def parameters(self) -> List[Array]:
         """Every parameter array, in order: [W1, b1, W2, b2, ...] (the arrays themselves)."""
         return [p for layer in self.parameter_layers() for p in _params(layer)]
 
-    def astype(self, dtype):
+    def astype(self, dtype: DTypeLike) -> "nn_sequential_model":
         """Store every parameter in the floating ``dtype`` (e.g. float32 for training speed);
         returns the model."""
         where = f"{type(self).__name__}.astype"
@@ -116,14 +119,14 @@ class nn_sequential_model:
             layer.set_weights(*(np.asarray(p).astype(dtype) for p in _params(layer)))
         return self
 
-    def train(self):
+    def train(self) -> "nn_sequential_model":
         """Put layers with a training mode (batch norm) in it; returns the model."""
         for layer in self.layers:
             if hasattr(layer, "train"):
                 layer.train()
         return self
 
-    def eval(self):
+    def eval(self) -> "nn_sequential_model":
         """Put layers with an evaluation mode (batch norm) in it; returns the model."""
         for layer in self.layers:
             if hasattr(layer, "eval"):
@@ -131,13 +134,13 @@ class nn_sequential_model:
         return self
 
     # -- computation ----------------------------------------------------------------------
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x -> the last layer's output (the logits)."""
         for layer in self.layers:
             x = layer.forward(x)
-        return x
+        return cast(Array, x)   # the last layer's output: the logits (N, K)
 
-    def train_step(self, x, labels):
+    def train_step(self, x: ArrayLike, labels: ArrayLike) -> TrainStep:
         """Forward, loss, and backprop through every layer: returns a ``TrainStep``.
 
         Networks of the layers ``nnlayers._train_fast`` knows (convolution, ReLU, max
@@ -149,13 +152,13 @@ class nn_sequential_model:
             return TrainStep(*fused.train_step(labels))
         return self.train_step_layerwise(x, labels)
 
-    def train_step_layerwise(self, x, labels):
+    def train_step_layerwise(self, x: ArrayLike, labels: ArrayLike) -> TrainStep:
         """``train_step`` through each layer's own ``forward`` and ``backprop``, one by one.
 
         A layer with parameters must return ``(dLdx, dLd<p1>, ...)`` from backprop, as a
         tuple or a list; one without returns dLdx."""
         where = f"{type(self).__name__}.train_step"
-        activations = [x]                       # the input of every layer, local to this call
+        activations: List[Any] = [x]            # the input of every layer, local to this call
         for layer in self.layers:
             activations.append(layer.forward(activations[-1]))
         logits = activations[-1]
@@ -179,7 +182,7 @@ class nn_sequential_model:
         grads.reverse()
         return TrainStep(loss, logits, grads)
 
-    def predict_logits(self, x, batch_size=256):
+    def predict_logits(self, x: ArrayLike, batch_size: int = 256) -> Array:
         """Logits (N, K) for x (N, ...) in batches of ``batch_size`` (bounded memory for any N);
         an empty batch gives (0, K)."""
         where = f"{type(self).__name__}.predict_logits"
@@ -197,26 +200,26 @@ class nn_sequential_model:
         fused = fused_plan(self, x)
         return self.forward(x) if fused is None else fused.logits()
 
-    def predict(self, x, batch_size=256):
+    def predict(self, x: ArrayLike, batch_size: int = 256) -> Array:
         """The predicted class (N,) of each input: argmax of the logits, computed in batches."""
         return self.predict_logits(x, batch_size).argmax(axis=1)
 
     # -- torch ----------------------------------------------------------------------------
-    def to_torch(self, input_ndim=None):
+    def to_torch(self, input_ndim: Optional[int] = None) -> Any:
         """An equivalent ``torch.nn.Sequential`` with copies of the weights (see
         ``nnlayers.torch_bridge.to_torch``)."""
         from .torch_bridge import to_torch
         return to_torch(self, input_ndim)
 
     @staticmethod
-    def from_torch(module, loss=None):
+    def from_torch(module: Any, loss: Any = None) -> "nn_sequential_model":
         """A kit model computing what the torch ``module`` computes (see
         ``nnlayers.torch_bridge.from_torch``); ``loss`` defaults to nn_cross_entropy_loss()."""
         from .torch_bridge import from_torch
         return from_torch(module, loss)
 
     # -- saving ---------------------------------------------------------------------------
-    def architecture(self):
+    def architecture(self) -> Dict[str, Any]:
         """A JSON-able description: per layer its class, configuration (``config()``; None for
         a layer that declares none), and the shapes of its parameters and buffers by name."""
         record = []
@@ -242,7 +245,7 @@ class nn_sequential_model:
                 arrays[f"layer{i}/{name}"] = np.asarray(getattr(*_buffer_holder(layer, name)))
         return arrays
 
-    def save(self, path):
+    def save(self, path: PathLike) -> None:
         """Write all parameters and buffers, plus the architecture, to one ``.npz`` file at
         ``path`` (exactly that name), atomically: a temporary file, then ``os.replace``."""
         where = f"{type(self).__name__}.save"
@@ -251,7 +254,7 @@ class nn_sequential_model:
         arrays["architecture"] = np.array(json.dumps(self.architecture()))
         write_atomically(where, path, arrays)
 
-    def load(self, path):
+    def load(self, path: PathLike) -> None:
         """Read what ``save`` wrote into this model's layers; nothing changes unless the whole
         file is sound and of this model's architecture (else a ValueError)."""
         where = f"{type(self).__name__}.load"

@@ -16,9 +16,11 @@ moments) lives on the optimizer, keyed by the layer's position.
 """
 
 import math
+from typing import Any, Callable, Dict, Sequence, Tuple
 
 import numpy as np
 
+from ._typing import Array, ArrayLike
 from ._validate import as_real, as_real_array, as_sequence, check_shape
 
 __all__ = ["nn_sgd_optimizer", "nn_adam_optimizer"]
@@ -56,19 +58,22 @@ def _checked_step(where, model_or_layers, grads):
 
 
 class _Optimizer:
+    # subclasses: the change of parameter p (gradient g) for the state entry at key
+    _delta: Callable[[Tuple[int, int], Array, Array], Array]
+
     @property
-    def name(self):
+    def name(self) -> str:
         """The optimizer's class name, as its messages give it."""
         return type(self).__name__
 
-    def __init__(self, lr, weight_decay):
+    def __init__(self, lr: float, weight_decay: float) -> None:
         where = type(self).__name__
         self.lr = as_real(where, "lr", lr, 0, math.inf, low_open=True, high_open=True)
         self.weight_decay = as_real(where, "weight_decay", weight_decay, 0, math.inf,
                                     high_open=True)
-        self.state = {}
+        self.state: Dict[Tuple[int, int], Any] = {}
 
-    def step(self, model_or_layers, grads):
+    def step(self, model_or_layers: Any, grads: Sequence[Sequence[ArrayLike]]) -> None:
         """Update every parameter layer once from its gradients (all checked first)."""
         checked = _checked_step(f"{type(self).__name__}.step", model_or_layers, grads)
         for index, (layer, params, layer_grads) in enumerate(checked):
@@ -79,7 +84,7 @@ class _Optimizer:
 class nn_sgd_optimizer(_Optimizer):
     """Stochastic gradient descent with momentum and (L2) weight decay, as torch.optim.SGD."""
 
-    def __init__(self, lr, momentum=0.0, weight_decay=0.0):
+    def __init__(self, lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(lr, weight_decay)
         self.momentum = as_real(type(self).__name__, "momentum", momentum, 0, 1, high_open=True)
 
@@ -96,7 +101,8 @@ class nn_sgd_optimizer(_Optimizer):
 class nn_adam_optimizer(_Optimizer):
     """Adam with bias correction and (L2) weight decay, as torch.optim.Adam."""
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(lr, weight_decay)
         where = type(self).__name__
         betas = as_sequence(where, "betas", betas, 2)

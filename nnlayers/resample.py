@@ -17,6 +17,7 @@ import numpy as np
 
 from ._geometry import output_size, transposed_output_size
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config
 from ._validate import as_int, check_nbytes
 
 __all__ = ["nn_upsample_layer", "nn_downsample_layer"]
@@ -30,10 +31,10 @@ def _every_kth(ndim, k):
 class _Resample(Layer):
     input_ndim = (3, 4)
 
-    def __init__(self, factor):
+    def __init__(self, factor: int) -> None:
         self.factor = as_int(type(self).__name__, "factor", factor)
 
-    def config(self):
+    def config(self) -> Config:
         return {"factor": self.factor}
 
 
@@ -46,14 +47,14 @@ class nn_upsample_layer(_Resample):
         check_nbytes(where, "the output", y_shape, np.float64)
         return y_shape
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, W) or (N, C, H, W) -> y with each spatial size s*k - (k-1)."""
         _, x, y_shape = self._checked("forward", x)
         y = np.zeros(y_shape, dtype=x.dtype)
         y[_every_kth(x.ndim, self.factor)] = x
         return y
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy (upsampled shape) -> dLdx (x's shape): every k-th element of dLdy, a copy."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         return dLdy[_every_kth(x.ndim, self.factor)].copy()
@@ -66,12 +67,12 @@ class nn_downsample_layer(_Resample):
         return tuple(x_shape[:2]) + tuple(output_size(size, 1, self.factor)
                                           for size in x_shape[2:])
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, W) or (N, C, H, W) -> y with each spatial size (s-1)//k + 1, a copy."""
         _, x, _ = self._checked("forward", x)
         return x[_every_kth(x.ndim, self.factor)].copy()
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy (downsampled shape) -> dLdx (x's shape): dLdy at every k-th position, else 0."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         dx = np.zeros(x.shape, dtype=dLdy.dtype)

@@ -25,7 +25,10 @@ running statistics a second time, and dropout reuses the mask of its forward.  T
 one more forward pass of both branches.  A layer object should appear once in a block.
 """
 
+from typing import Any, Optional, Sequence, Tuple, Union
+
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config
 from ._validate import layer_input, layer_upstream
 
 __all__ = ["nn_residual_block"]
@@ -95,14 +98,14 @@ class nn_residual_block(Layer):
     shortcut : list of layers or None    None or [] for the identity
     """
 
-    def __init__(self, body, shortcut=None):
+    def __init__(self, body: Sequence[Any], shortcut: Optional[Sequence[Any]] = None) -> None:
         where = type(self).__name__
         self.body = _layer_list(where, "body", body)
         if not self.body:
             raise ValueError(f"{where}: body must hold at least one layer")
         self.shortcut = [] if shortcut is None else _layer_list(where, "shortcut", shortcut)
 
-    def config(self):
+    def config(self) -> Config:
         """The inner layers as data: ``{"body": [{"layer": name, "config": {...}}, ...],
         "shortcut": [...]}``, so a saved model records the block's architecture."""
         return {"body": [_describe(layer) for layer in self.body],
@@ -138,25 +141,25 @@ class nn_residual_block(Layer):
                 + [(f"shortcut.{i}", layer) for i, layer in enumerate(self.shortcut)])
 
     @property
-    def param_names(self):
+    def param_names(self) -> Tuple[str, ...]:  # type: ignore[override]  # Layer: a class attribute
         """The names of get_weights()'s arrays: ("body.0.W", "body.0.b", ...)."""
         return tuple(f"{label}.{name}" for label, layer in self._inner()
                      for name in _param_names(layer))
 
     @property
-    def buffer_names(self):
+    def buffer_names(self) -> Tuple[str, ...]:  # type: ignore[override]  # as param_names
         """The inner layers' buffers: ("body.1.running_mean", ...)."""
         return tuple(f"{label}.{name}" for label, layer in self._inner()
                      for name in getattr(layer, "buffer_names", ()))
 
-    def train(self):
+    def train(self) -> "nn_residual_block":
         """Training mode for every inner layer that has one; returns the block."""
         for _, layer in self._inner():
             if hasattr(layer, "train"):
                 layer.train()
         return self
 
-    def eval(self):
+    def eval(self) -> "nn_residual_block":
         """Evaluation mode for every inner layer that has one; returns the block."""
         for _, layer in self._inner():
             if hasattr(layer, "eval"):
@@ -164,7 +167,7 @@ class nn_residual_block(Layer):
         return self
 
     # -- parameters -----------------------------------------------------------------------
-    def get_weights(self):
+    def get_weights(self) -> Tuple[Array, ...]:
         """Every inner parameter, body first, each layer in its get_weights() order."""
         return tuple(p for _, layer in self._inner() for p in _params(layer))
 
@@ -182,7 +185,7 @@ class nn_residual_block(Layer):
                 start += count
         return chunks
 
-    def set_weights(self, *params):
+    def set_weights(self, *params: ArrayLike) -> None:
         """Replace every inner parameter, in get_weights() order; all or none change."""
         chunks = self._split(self._where("set_weights"), params, "arrays")
         before = [(layer, _params(layer)) for layer, _ in chunks]
@@ -194,7 +197,7 @@ class nn_residual_block(Layer):
                 layer.set_weights(*values)
             raise
 
-    def update_weights(self, *deltas):
+    def update_weights(self, *deltas: ArrayLike) -> None:
         """``param += delta`` for every inner parameter, in get_weights() order."""
         for layer, values in self._split(self._where("update_weights"), deltas, "deltas"):
             layer.update_weights(*values)
@@ -210,17 +213,17 @@ class nn_residual_block(Layer):
                              f"(x.shape = {x.shape})")
         return x, body, shortcut
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x -> body(x) + shortcut(x)."""
         _, body, shortcut = self._branches(self._where("forward"), x, "forward")
         return body[-1] + shortcut[-1]
 
-    def replay(self, x):
+    def replay(self, x: ArrayLike) -> Array:
         """forward(x) again without side effects (inner replays): x -> y."""
         _, body, shortcut = self._branches(self._where("replay"), x, "replay")
         return body[-1] + shortcut[-1]
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Union[Array, Tuple[Array, ...]]:
         """dLdy like y -> (dLdx like x, *inner gradients), or dLdx when there are no parameters."""
         where = self._where("backprop")
         _, body, shortcut = self._branches(where, x, "replay")

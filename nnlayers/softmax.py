@@ -9,6 +9,7 @@ Subtracting the row maximum changes nothing mathematically and keeps exp from ov
 import numpy as np
 
 from ._layer import Layer
+from ._typing import Array, ArrayLike
 
 __all__ = ["nn_softmax_layer", "softmax", "log_softmax"]
 
@@ -30,12 +31,12 @@ class nn_softmax_layer(Layer):
 
     input_ndim = 2
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, K) -> probabilities (N, K), each row summing to 1."""
         _, x, _ = self._checked("forward", x)
         return softmax(x)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Array:
         """dLdy (N, K) -> dLdx (N, K)."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         y = softmax(x)

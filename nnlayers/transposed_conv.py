@@ -17,6 +17,7 @@ import numpy as np
 from ._geometry import transposed_output_size
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, IntPair, Seed
 from ._validate import as_int, as_int_pair, check_nbytes
 from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
 
@@ -38,8 +39,9 @@ class nn_transposed_conv_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 4
 
-    def __init__(self, filter_width, filter_height, in_ch_size, num_filters, std=1e0, *,
-                 stride=1, padding=0, rng=None):
+    def __init__(self, filter_width: int, filter_height: int, in_ch_size: int, num_filters: int,
+                 std: float = 1e0, *, stride: IntPair = 1, padding: IntPair = 0,
+                 rng: Seed = None) -> None:
         where = type(self).__name__
         kh = as_int(where, "filter_width", filter_width)
         kw = as_int(where, "filter_height", filter_height)
@@ -51,7 +53,7 @@ class nn_transposed_conv_layer(Layer):
         self.W = he_normal(where, generator, (c, f, kh, kw), c * kh * kw, std)
         self.b = np.full((1, f, 1, 1), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         c, f, kh, kw = self.W.shape
         return {"filter_width": kh, "filter_height": kw, "in_ch_size": c, "num_filters": f,
                 "stride": self.stride, "padding": self.padding}
@@ -68,7 +70,7 @@ class nn_transposed_conv_layer(Layer):
         check_nbytes(where, "the output", (x_shape[0], f) + out, np.float64)
         return (x_shape[0], f) + out
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, H, W) -> y (N, F, OH, OW), OH = (H-1)*sh - 2*ph + KH."""
         _, x, y_shape = self._checked("forward", x)
         y = conv_grad_input(x, self.W.astype(x.dtype, copy=False), y_shape, self.stride,
@@ -76,7 +78,7 @@ class nn_transposed_conv_layer(Layer):
         y += self.b.astype(x.dtype, copy=False)
         return y
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """dLdy (N, F, OH, OW) -> (dLdx (N, C, H, W), dLdW (C, F, KH, KW), dLdb (1, F, 1, 1))."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         W = self.W.astype(dLdy.dtype, copy=False)

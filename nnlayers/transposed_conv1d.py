@@ -22,6 +22,7 @@ import numpy as np
 from ._geometry import transposed_output_size
 from ._init import he_normal, init_args
 from ._layer import Layer
+from ._typing import Array, ArrayLike, Config, Grads, Seed
 from ._validate import as_int
 from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
 
@@ -43,8 +44,8 @@ class nn_transposed_conv1d_layer(Layer):
     param_names = ("W", "b")
     input_ndim = 3
 
-    def __init__(self, filter_size, in_ch_size, num_filters, std=1e0, *, stride=1, padding=0,
-                 rng=None):
+    def __init__(self, filter_size: int, in_ch_size: int, num_filters: int, std: float = 1e0, *,
+                 stride: int = 1, padding: int = 0, rng: Seed = None) -> None:
         where = type(self).__name__
         k = as_int(where, "filter_size", filter_size)
         c = as_int(where, "in_ch_size", in_ch_size)
@@ -55,7 +56,7 @@ class nn_transposed_conv1d_layer(Layer):
         self.W = he_normal(where, generator, (c, f, k), c * k, std)
         self.b = np.full((1, f, 1), 0.01)
 
-    def config(self):
+    def config(self) -> Config:
         c, f, k = self.W.shape
         return {"filter_size": k, "in_ch_size": c, "num_filters": f, "stride": self.stride,
                 "padding": self.padding}
@@ -75,14 +76,14 @@ class nn_transposed_conv1d_layer(Layer):
         """The 2-D helpers' stride, padding and dilation for maps of height 1."""
         return (1, self.stride), (0, self.padding), (1, 1)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> Array:
         """x (N, C, W) -> y (N, F, OW), OW = (W - 1)*stride - 2*padding + K."""
         _, x, (n, f, out) = self._checked("forward", x)
         W = self.W.astype(x.dtype, copy=False)[:, :, None, :]
         y = conv_grad_input(x[:, :, None, :], W, (n, f, 1, out), *self._as_2d())
         return y[:, :, 0, :] + self.b.astype(x.dtype, copy=False)
 
-    def backprop(self, x, dLdy):
+    def backprop(self, x: ArrayLike, dLdy: ArrayLike) -> Grads:
         """dLdy (N, F, OW) -> (dLdx (N, C, W), dLdW (C, F, K), dLdb (1, F, 1))."""
         _, x, dLdy = self._checked_backprop(x, dLdy)
         x4, dy4 = x[:, :, None, :], dLdy[:, :, None, :]
