@@ -48,6 +48,9 @@ def read_model_file(where, path):
     """``(architecture, {key: array})`` read completely from ``path``, or a ValueError."""
     if not os.path.isfile(path):
         raise ValueError(f"{where}: {path} does not exist or is not a file")
+    if os.path.getsize(path) == 0:   # older numpy reads an empty file as a refused pickle
+        raise ValueError(f"{where}: cannot load {path}: the file is truncated or not an .npz "
+                         f"archive (it is empty)")
     try:
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
