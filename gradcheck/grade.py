@@ -20,7 +20,7 @@ import numpy as np
 
 from .loading import _python2_hint
 from .diagnosis import diagnose_result, localise, worst_elements
-from .numeric import LayerReport, check_layer, describe_error
+from .numeric import GradientResult, LayerReport, check_layer, describe_error
 from .reference import ReferenceError_, tie_rule_row
 from .references import BUILDERS
 from .sandbox import GraderTampered, Tripwire, Worker, WorkerEnded, grader_folders, isolation_note
@@ -28,7 +28,7 @@ from .suites import (CONV_NAMES, POOL_NAMES, SPECS, STYLES, course_input, generi
                      spec_for, tie_input)
 
 __all__ = ["Settings", "Submission", "RemoteLayer", "HomeworkRaised", "grade_submission",
-           "grade_class", "find_classes", "class_entries"]
+           "grade_class", "find_targets", "class_entries"]
 
 
 @dataclass
@@ -243,11 +243,6 @@ def find_targets(path, wanted=None, style=None):
     return list(found.values())
 
 
-def find_classes(path, wanted=None):
-    """``{name: file}`` of what ``find_targets`` finds (kept for callers that only list)."""
-    return {t.name: t.file for t in find_targets(path, wanted)}
-
-
 def parse_problem(path):
     """For a single .py file that Python 3 cannot parse: what is wrong (else "")."""
     path = Path(path)
@@ -424,7 +419,6 @@ def _not_implemented(message):
 
 
 def _error_row(message, case, counts, name="checks"):
-    from .numeric import GradientResult
     return GradientResult(name, float("nan"), error=message, case=case, counts=counts)
 
 

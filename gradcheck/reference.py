@@ -1,18 +1,15 @@
-"""References: the kit's own layers, built with a homework's parameters, and the tie rule.
+"""What the references share: the parameter-layout check, and the max-pool tie rule.
 
-Everything here runs in the grader's process on plain arrays.  A reference answers the same
-``forward(x)`` / ``backprop(x, dLdy)`` calls as the homework layer it judges; ``check_layer``
-then compares forward and every gradient with it (relative error, float64).
+Everything here runs in the grader's process on plain arrays; the references themselves (the
+kit's layers in each course's layout) are in ``references.py``.
 """
 
 import numpy as np
 
-import nnlayers
-
 from .mistakes import every_max_gradient, pair
 from .numeric import GradientResult, _as_tuple, describe_error, relative_error
 
-__all__ = ["ReferenceError_", "conv2d_reference", "maxpool2d_reference", "tie_rule_row"]
+__all__ = ["ReferenceError_", "tie_rule_row"]
 
 
 class ReferenceError_(Exception):
@@ -27,24 +24,6 @@ def _param(params, index, name, shape, layout):
         raise ReferenceError_(f"{name} has shape {value.shape}; the course's layout is "
                               f"{layout} = {shape}")
     return value.reshape(shape)
-
-
-def conv2d_reference(config, params):
-    """The kit's conv layer with the homework's ``W (F, C, KH, KW)`` and bias (F values)."""
-    kh, kw = config["kernel"]
-    f, c = config["filters"], config["channels"]
-    layer = nnlayers.nn_convolutional_layer(kh, kw, config.get("input_size", 1), c, f,
-                                            stride=config.get("stride", 1),
-                                            padding=config.get("padding", 0))
-    W = _param(params, 0, "W", (f, c, kh, kw), "(num_filters, in_ch_size, filter_width, filter_height)")
-    b = _param(params, 1, "b", (1, f, 1, 1), "(1, num_filters, 1, 1)")
-    layer.set_weights(W, b)
-    return layer
-
-
-def maxpool2d_reference(config, params=()):
-    """The kit's max-pool: first maximum of each window (torch's rule)."""
-    return nnlayers.nn_maxpool_layer(config["pool"], config["stride"])
 
 
 _TIE_RULE_WHY = ("torch, the kit and the course's reference give a tied window's gradient to "
