@@ -3,11 +3,16 @@
     python benchmarks/bench_layers.py            # full run (a few minutes)
     python benchmarks/bench_layers.py --quick    # about 30 seconds
     python benchmarks/bench_layers.py --json     # machine-readable
+    python benchmarks/bench_layers.py --stages --only cifar,mid   # where a conv call's time goes
 
 All candidates are timed in one run, interleaved in blocks (kit, reference, torch, kit, ...:
 each block one untimed call, then timed ones); the table shows medians, the kit's ratio to torch and to the reference, GFLOP/s and
 the share of a GEMM peak measured in the same run.  Then the peak extra memory of one cifar
 forward+backward (tracemalloc) for the kit, the reference, and the kit under a memory bound.
+``--stages`` then splits one float32 conv forward and backprop of each selected shape into the
+stages the kit runs per chunk of images (padded batch-last copy, window matrix, the three matrix
+products, the layout copies, col2im), each summed over the chunks (the first two counted twice:
+the stateless backprop makes them again), next to the whole calls and torch's.
 This is a script, not a test: these machines are shared and timings are noisy.
 
 Threads: NumPy's OpenBLAS and torch's OpenMP threads both busy-wait for a while after each call.
@@ -34,6 +39,8 @@ from skimage.util import view_as_windows
 
 import nnlayers
 from nnlayers import nn_convolutional_layer, nn_maxpool_layer
+from nnlayers.conv4d import (_dy_matrix, _padded_batch_last, _windows, add_windows_back,
+                             conv_chunks)
 
 # name: (N, C, H=W, F, k, pad)
 CONV_SHAPES = {
@@ -248,12 +255,79 @@ def big_batch_row(memory_limit):
     return peak, peak - outputs, x.nbytes
 
 
+# ---- where a conv call's time goes ------------------------------------------------------------
+
+def conv_stages(shape, dtype, repeats):
+    """{stage: median seconds summed over the chunks} of one conv forward and backprop, timed
+    stage by stage on the chunks the kit uses, plus the whole calls ("forward", "backprop")."""
+    n, c, h, f, k, pad = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, h)).astype(dtype)
+    layer = nn_convolutional_layer(k, k, h, c, f, padding=pad, rng=0)
+    layer.set_weights(*(p.astype(dtype) for p in layer.get_weights()))
+    y = layer.forward(x)
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    w2, bias = layer.W.reshape(f, -1), layer.b
+    geometry = ((1, 1), (pad, pad), (1, 1))
+    oh, ow = y.shape[2:]
+    stages = {}
+    for start, stop in conv_chunks(x.shape, layer.W.shape, (oh, ow), (pad, pad), x.itemsize):
+        m = stop - start
+        xp = _padded_batch_last(x[start:stop], (pad, pad))
+        windows = _windows(xp, (k, k), (1, 1), (1, 1)).transpose(2, 3, 4, 0, 1, 5)
+        cols = np.ascontiguousarray(windows).reshape(c * k * k, -1)
+        y2 = w2 @ cols
+        dy2 = _dy_matrix(dy[start:stop])
+        dcols = (w2.T @ dy2).reshape((c, k, k, oh, ow, m))
+        dxp = add_windows_back(dcols, x[start:stop].shape, *geometry)
+        chunk = {
+            "padded batch-last copy of x (2x)": lambda: _padded_batch_last(x[start:stop], (pad, pad)),
+            "window matrix, im2col copy (2x)": lambda: np.ascontiguousarray(windows),
+            "product W @ cols": lambda: w2 @ cols,
+            "y to (N, F, OH, OW) + bias": lambda: np.add(
+                y2.reshape(f, oh, ow, m).transpose(3, 0, 1, 2), bias, out=y[start:stop]),
+            "dy to (F, OH*OW*N)": lambda: _dy_matrix(dy[start:stop]),
+            "product dy @ cols.T (dW)": lambda: dy2 @ cols.T,
+            "product W.T @ dy (dcols)": lambda: w2.T @ dy2,
+            "col2im (add windows back)": lambda: add_windows_back(dcols, x[start:stop].shape,
+                                                                 *geometry),
+            "dx to (N, C, H, W)": lambda: np.ascontiguousarray(dxp),
+        }
+        for name, fn in chunk.items():   # "(2x)": forward and backprop both make it
+            times = 2 if name.endswith("(2x)") else 1
+            stages[name] = stages.get(name, 0.0) + times * interleaved({name: fn}, repeats)[name]
+    stages["db = sum of dy"] = interleaved({"db": lambda: dy.sum(axis=(0, 2, 3))}, repeats)["db"]
+    whole = interleaved({"forward": lambda: layer.forward(x),
+                         "backprop": lambda: layer.backprop(x, dy)}, repeats)
+    return stages, whole
+
+
+def print_stages(names, repeats, torch):
+    for name in names:
+        shape = CONV_SHAPES[name]
+        stages, whole = conv_stages(shape, np.float32, repeats)
+        print(f"\nstages of one float32 conv forward + backprop, {name} {shape} (ms, summed over "
+              f"the chunks; each stage timed alone):")
+        for stage, seconds in stages.items():
+            print(f"  {stage:<32}{seconds * 1e3:8.2f}")
+        products = sum(v for s, v in stages.items() if s.startswith("product"))
+        print(f"  {'sum of the stages':<32}{sum(stages.values()) * 1e3:8.2f}   "
+              f"(matrix products {products * 1e3:.2f})")
+        print(f"  {'whole forward + backprop':<32}{(whole['forward'] + whole['backprop']) * 1e3:8.2f}")
+        if torch is not None:
+            _, both, _ = conv_candidates(shape, np.float32, torch)
+            print(f"  {'torch forward + backward':<32}"
+                  f"{interleaved({'torch': both['torch']}, repeats)['torch'] * 1e3:8.2f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a ~30 second run")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--no-torch", action="store_true", help="leave torch out")
     parser.add_argument("--only", default=None, help="comma-separated shape names to run")
+    parser.add_argument("--stages", action="store_true",
+                        help="also split a float32 conv call into its stages")
     args = parser.parse_args(argv)
 
     threads = blas_threads()
@@ -323,6 +397,9 @@ def main(argv=None):
         print(f"  batch 1024 under a 64 MiB bound: {peak / 2**20:.1f} MiB in all, of which "
               f"{scratch / 2**20:.1f} MiB scratch beyond the outputs y, dLdx, dLdW "
               f"(input {xbytes / 2**20:.1f} MiB)")
+    if args.stages:
+        names = [n for n in CONV_SHAPES if not wanted or n in wanted]
+        print_stages(names, repeats, torch)
     return 0
 
 
