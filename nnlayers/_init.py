@@ -1,5 +1,6 @@
 """Weight initialisation shared by the parameter layers: the course's He-style normal draw."""
 
+import math
 import numbers
 
 import numpy as np
@@ -10,9 +11,9 @@ __all__ = ["init_args", "as_generator", "he_normal"]
 
 
 def init_args(where, std, rng):
-    """``(std, generator)``: std as a float >= 0; rng (None for fresh entropy, a seed >= 0,
-    or a Generator) as a ``numpy.random.Generator``."""
-    return as_real(where, "std", std, 0), as_generator(where, rng)
+    """``(std, generator)``: std as a finite float >= 0; rng (None for fresh entropy, a
+    seed >= 0, or a Generator) as a ``numpy.random.Generator``."""
+    return as_real(where, "std", std, 0, math.inf, high_open=True), as_generator(where, rng)
 
 
 def as_generator(where, rng):

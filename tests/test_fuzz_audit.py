@@ -1,0 +1,200 @@
+"""Regression tests for the fuzz audit of every public function (one test per finding).
+
+Each test names what the fuzzer fed in and what escaped before the fix: a NumPy or
+Python error from deep inside, a message that did not name the function the user called,
+a huge allocation, or a half-applied update.  Results are compared with the naive loops
+of ``naive.py``.
+"""
+
+import numpy as np
+import pytest
+
+import nnlayers as nl
+from nnlayers.torch_bridge import from_torch, to_torch
+from naive import conv_backward, conv_forward, relative_error
+
+BYTES = r"would need [\d,]+ bytes"
+
+
+# -- real-valued hyper-parameters ------------------------------------------------------------
+@pytest.mark.parametrize("call,message", [
+    (lambda: nl.nn_linear_layer(3, 2, std=10**400), r"^nn_linear_layer: std must be >= 0, got 1000"),
+    (lambda: nl.nn_convolutional_layer(3, 3, 8, 1, 2, std=10**400), r"^nn_convolutional_layer: std must be"),
+    (lambda: nl.nn_sgd_optimizer(10**400), r"^nn_sgd_optimizer: lr must be > 0, got 1000"),
+    (lambda: nl.nn_adam_optimizer(eps=10**400), r"^nn_adam_optimizer: eps must be > 0, got 1000"),
+    (lambda: nl.nn_batchnorm_layer(3, eps=10**400), r"^nn_batchnorm_layer: eps must be > 0, got 1000"),
+    (lambda: nl.nn_dropout_layer(-10**400), r"^nn_dropout_layer: p must be in \[0, 1\), got -1000"),
+])
+def test_an_int_too_large_for_a_float_is_a_clear_value_error(call, message):
+    # was: OverflowError: int too large to convert to float
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("make", [
+    lambda std: nl.nn_linear_layer(3, 2, std=std),
+    lambda std: nl.nn_conv1d_layer(3, 2, 4, std=std),
+    lambda std: nl.nn_transposed_conv_layer(3, 3, 2, 4, std=std),
+])
+def test_an_infinite_std_is_refused(make):
+    # was: accepted, every weight inf or NaN
+    with pytest.raises(ValueError, match=r"std must be >= 0, got inf \(it must be finite\)"):
+        make(float("inf"))
+
+
+def test_a_negative_zero_std_gives_zero_weights():
+    # was: ValueError "scale < 0" from numpy.random.Generator.normal
+    assert not nl.nn_linear_layer(3, 2, std=-0.0, rng=0).W.any()
+    assert not nl.nn_convolutional_layer(3, 3, 8, 2, 2, std=-0.0, rng=0).W.any()
+
+
+# -- strides beyond int64 ----------------------------------------------------------------------
+def test_a_stride_beyond_int64_gives_one_window_per_axis(rng):
+    # was: TypeError "'numpy.float64' object cannot be interpreted as an integer" from
+    # numpy's as_strided (the byte stride overflowed)
+    x, w = rng.normal(size=(2, 3, 5, 6)), rng.normal(size=(4, 3, 3, 2))
+    stride = (2**63, 2**64)
+    y = nl.conv4d(x, w, stride=stride, padding=1)
+    assert y.shape == (2, 4, 1, 1)
+    assert relative_error(y, conv_forward(x, w, stride, 1)) < 1e-13
+    dy = rng.normal(size=y.shape)
+    dx, dw = conv_backward(x, w, dy, stride, 1)
+    assert relative_error(nl.conv4d_grad_input(dy, w, x.shape, stride, 1), dx) < 1e-13
+    assert relative_error(nl.conv4d_grad_weight(x, dy, w.shape, stride, 1), dw) < 1e-13
+    layer = nl.nn_convolutional_layer(3, 2, 5, 3, 4, stride=2**63, rng=0)
+    gx, gW, gb = layer.backprop(x, dy)
+    assert relative_error(gx, conv_backward(x, layer.W, dy, 2**63)[0]) < 1e-13
+    assert nl.im2col(x, 2, stride=2**63).shape == (2, 12, 1)
+
+
+# -- scratch memory the machine cannot hold ------------------------------------------------------
+@pytest.mark.parametrize("call,where", [
+    # was: MemoryError allocating the padded input (103 GB here)
+    (lambda: nl.nn_conv1d_layer(3, 3, 2, padding=2**40, stride=2**40).forward(np.ones((2, 3, 9))),
+     "nn_conv1d_layer.forward"),
+    # was: MemoryError allocating the padded output, or numpy's "array is too big"
+    (lambda: nl.nn_transposed_conv1d_layer(3, 3, 2, padding=2**40 - 1, stride=2**41).forward(
+        np.ones((1, 3, 2))), "nn_transposed_conv1d_layer.forward"),
+    (lambda: nl.nn_transposed_conv1d_layer(3, 3, 2, stride=2**40).forward(np.ones((1, 3, 3))),
+     "nn_transposed_conv1d_layer.forward"),
+    (lambda: nl.nn_transposed_conv_layer(3, 3, 3, 2, padding=2**40 - 1, stride=2**41).forward(
+        np.ones((1, 3, 2, 2))), "nn_transposed_conv_layer.forward"),
+    (lambda: nl.nn_transposed_conv_layer(3, 3, 3, 2, padding=2**40 - 1, stride=2**41).output_shape(
+        (1, 3, 2, 2)), "nn_transposed_conv_layer.output_shape"),
+])
+def test_padding_that_no_machine_holds_is_refused_before_allocating(call, where):
+    with pytest.raises(ValueError, match=rf"^{where}: the padded (input|output) of one image .* {BYTES}"):
+        call()
+
+
+# -- containers name themselves and the inner layer ----------------------------------------------
+def block():
+    return nl.nn_residual_block([nl.nn_convolutional_layer(3, 3, 5, 3, 3, padding=1, rng=0),
+                                 nl.nn_batchnorm_layer(3),
+                                 nl.nn_convolutional_layer(1, 1, 5, 3, 3, rng=1)])
+
+
+INNER = r"body\[0\] \(nn_convolutional_layer\): nn_convolutional_layer"
+
+
+@pytest.mark.parametrize("call,error,message", [
+    # was: the message named only nn_convolutional_layer.forward (or .set_weights, ...)
+    (lambda: block().forward(np.zeros((2, 4, 5, 5))), ValueError,
+     rf"^nn_residual_block.forward: {INNER}.forward: x has 4 input channels, W expects 3"),
+    (lambda: block().forward(np.zeros((2, 3, 5))), ValueError,
+     rf"^nn_residual_block.forward: {INNER}.forward: x must be 4-D, got a 3-D array"),
+    (lambda: block().backprop(np.zeros((2, 4, 5, 5)), np.zeros((2, 3, 5, 5))), ValueError,
+     rf"^nn_residual_block.backprop: {INNER}.replay|^nn_residual_block.backprop: {INNER}.forward"),
+    (lambda: block().output_shape((2, 4, 5, 5)), ValueError,
+     rf"^nn_residual_block.output_shape: {INNER}.output_shape: x has 4 input channels"),
+    (lambda: block().forward(np.zeros((0, 3, 5, 5))), ValueError,
+     r"^nn_residual_block.forward: body\[1\] \(nn_batchnorm_layer\): nn_batchnorm_layer.forward: "
+     r"training needs more than one value"),
+    (lambda: block().set_weights(*[np.zeros(3)] * 6), ValueError,
+     r"^nn_residual_block.set_weights: body.0 \(nn_convolutional_layer\): "
+     r"nn_convolutional_layer.set_weights: W must have shape \(3, 3, 3, 3\)"),
+    (lambda: block().update_weights(*[None] * 6), TypeError,
+     r"^nn_residual_block.update_weights: body.0 \(nn_convolutional_layer\): "
+     r"nn_convolutional_layer.update_weights: dW must hold real numbers"),
+])
+def test_residual_block_errors_name_the_block_and_the_inner_layer(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_residual_block_update_weights_changes_all_or_nothing():
+    # was: the layers before the refused delta had already been updated
+    b = block()
+    before = [p.copy() for p in b.get_weights()]
+    deltas = [np.ones(p.shape) for p in before]
+    deltas[-1] = np.ones(7)                    # the last convolution refuses its bias delta
+    with pytest.raises(ValueError, match=r"^nn_residual_block.update_weights: body.2 "):
+        b.update_weights(*deltas)
+    for got, want in zip(b.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
+def cnn():
+    return nl.nn_sequential_model([nl.nn_convolutional_layer(3, 3, 8, 1, 2, rng=0), nl.nn_relu_layer(),
+                                   nl.nn_maxpool_layer(2), nl.nn_flatten_layer(),
+                                   nl.nn_linear_layer(18, 3, rng=1)], nl.nn_cross_entropy_loss())
+
+
+X = np.random.default_rng(5).normal(size=(4, 1, 8, 8))
+
+
+@pytest.mark.parametrize("call,error,message", [
+    # was: IndexError "too many indices for array" from the fused training step
+    (lambda: cnn().train_step(X, None), TypeError,
+     r"^nn_sequential_model.train_step: loss \(nn_cross_entropy_loss\): "
+     r"nn_cross_entropy_loss.forward: labels must hold real numbers"),
+    # was: numpy's "setting an array element with a sequence" ValueError
+    (lambda: cnn().train_step(X, [[0], [1, 2], 0, 1]), TypeError,
+     r"^nn_sequential_model.train_step: loss \(nn_cross_entropy_loss\): .*labels must be an array"),
+    # was: the message named only the layer
+    (lambda: cnn().train_step(X[:, :, :, :5], [0, 1, 2, 0]), ValueError,
+     r"^nn_sequential_model.train_step: layers\[4\] \(nn_linear_layer\): nn_linear_layer.forward: "
+     r"x has 6 features, W expects 18"),
+    (lambda: cnn().predict(X[:, 0]), ValueError,
+     r"^nn_sequential_model.predict_logits: layers\[0\] \(nn_convolutional_layer\): "
+     r"nn_convolutional_layer.forward: x must be 4-D"),
+    (lambda: cnn().forward("x"), TypeError,
+     r"^nn_sequential_model.forward: layers\[0\] \(nn_convolutional_layer\): "
+     r"nn_convolutional_layer.forward: x must hold real numbers"),
+])
+def test_model_errors_name_the_model_and_the_layer(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_the_fused_step_still_equals_the_layerwise_step():
+    labels = np.array([0, 1, 2, 0])
+    fused, layerwise = cnn().train_step(X, labels), cnn().train_step_layerwise(X, labels)
+    assert abs(fused.loss - layerwise.loss) < 1e-12
+    for a, b in zip(fused.grads, layerwise.grads):
+        for g, h in zip(a, b):
+            assert relative_error(g, h) < 1e-12
+
+
+# -- the torch bridge --------------------------------------------------------------------------
+@pytest.mark.parametrize("input_ndim,error", [(3.0, TypeError), (np.array([2, 3]), TypeError),
+                                              (True, TypeError), (6, ValueError)])
+def test_to_torch_input_ndim_must_be_an_integer(input_ndim, error):
+    # was: AttributeError "torch.nn has no attribute MaxPool1.0d", numpy's "truth value of
+    # an array is ambiguous"
+    with pytest.raises(error, match=r"^to_torch: input_ndim must be"):
+        to_torch(nl.nn_maxpool_layer(2), input_ndim)
+
+
+def test_from_torch_refuses_weights_numpy_cannot_hold():
+    torch = pytest.importorskip("torch")
+    # was: TypeError "Got unsupported ScalarType BFloat16" from torch
+    with pytest.raises(TypeError, match=r"^from_torch: the module's weights are torch.bfloat16"):
+        from_torch(torch.nn.Linear(3, 2).to(torch.bfloat16))
+    # was: NotImplementedError "Cannot copy out of meta tensor"
+    with pytest.raises(ValueError, match=r"^from_torch: .* meta device"):
+        from_torch(torch.nn.Linear(3, 2, device="meta"))
+    # was: the message named only nn_batchnorm_layer
+    with pytest.raises(ValueError, match=r"^from_torch: BatchNorm2d \(module 0\): nn_batchnorm_layer: "
+                                         r"eps must be > 0, got 0"):
+        from_torch(torch.nn.BatchNorm2d(3, eps=0))
