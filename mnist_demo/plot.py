@@ -19,10 +19,25 @@ if TYPE_CHECKING:
 __all__ = ["pick_indices", "plot_digits", "plot_training_curves", "confusion_matrix", "plot_confusion"]
 
 
+def _integer(where: str, name: str, value: object, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``: a TypeError for anything but a (NumPy) integer,
+    a ValueError below the minimum."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def pick_indices(count: int, n: int, seed: Optional[int] = None) -> npt.NDArray[np.int64]:
-    """``n`` distinct random indices into ``count`` items, reproducible for a given ``seed``."""
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"pick_indices: n must be an integer >= 1, got {n!r}")
+    """``n`` distinct random indices into ``count`` items, reproducible for a given ``seed``
+    (None, or an integer >= 0)."""
+    count = _integer("pick_indices", "count", count, 0)
+    if count > np.iinfo(np.int64).max:
+        raise ValueError(f"pick_indices: count must fit in int64, got {count}")
+    n = _integer("pick_indices", "n", n, 1)
+    if seed is not None:
+        seed = _integer("pick_indices", "seed", seed, 0)
     if n > count:
         raise ValueError(f"pick_indices: cannot draw n = {n} distinct digits from {count}")
     return np.random.default_rng(seed).choice(count, size=n, replace=False)
@@ -48,6 +63,8 @@ def plot_digits(images: npt.ArrayLike, labels: npt.ArrayLike, n: int = 3,
     """
     images = np.asarray(images)
     labels = np.asarray(labels)
+    if images.dtype.kind not in "biuf":
+        raise TypeError(f"plot_digits: images must hold real numbers, got dtype {images.dtype}")
     if images.ndim == 4 and images.shape[1] == 1:
         images = images[:, 0]
     if images.ndim != 3:
@@ -62,13 +79,21 @@ def plot_digits(images: npt.ArrayLike, labels: npt.ArrayLike, n: int = 3,
             raise ValueError(f"plot_digits: predictions must have shape {labels.shape}, "
                              f"got {predictions.shape}")
     if indices is None:
-        indices = pick_indices(len(images), n, seed)
-    indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-    if indices.size == 0 or indices.min() < -len(images) or indices.max() >= len(images):
+        indices = pick_indices(len(images), _integer("plot_digits", "n", n, 1), seed)
+    given = np.asarray(indices, dtype=object if isinstance(indices, dict) else None).reshape(-1)
+    if given.size and given.dtype.kind not in "iu":
+        raise TypeError(f"plot_digits: indices must be integers, got {indices!r}")
+    if given.size == 0 or given.min() < -len(images) or given.max() >= len(images):
         raise ValueError(f"plot_digits: indices must be non-empty and within 0..{len(images) - 1}, "
-                         f"got {indices.tolist()}")
+                         f"got {given.tolist()}")
+    indices = given.astype(np.int64)
 
-    ncols = ncols or min(len(indices), 10)
+    if ncols is None:
+        ncols = min(len(indices), 10)
+    else:   # more columns than digits would only be empty (and could be a huge figure)
+        ncols = min(_integer("plot_digits", "ncols", ncols, 1), len(indices))
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"plot_digits: title must be a str or None, got {title!r}")
     nrows = math.ceil(len(indices) / ncols)
     figure = InlineFigure(figsize=(1.8 * ncols, 2.0 * nrows + (0.4 if title else 0)), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False)

@@ -198,3 +198,101 @@ def test_from_torch_refuses_weights_numpy_cannot_hold():
     with pytest.raises(ValueError, match=r"^from_torch: BatchNorm2d \(module 0\): nn_batchnorm_layer: "
                                          r"eps must be > 0, got 0"):
         from_torch(torch.nn.BatchNorm2d(3, eps=0))
+
+
+# -- gradcheck's public checks -----------------------------------------------------------------
+from gradcheck import check_layer, check_tie_rule, relative_error as gc_relative_error, relative_errors  # noqa: E402
+
+RELU_X = np.array([[1.0, -2.0, 3.0]])
+
+
+@pytest.mark.parametrize("call,error,message", [
+    # was: "gradcheck: ..." (not the function's name), or a NumPy error from inside
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, trials=2.0), TypeError, r"^check_layer: trials must be an integer"),
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, step=float("nan")), ValueError, r"^check_layer: step must be"),
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, method=["central"]), TypeError, r"^check_layer: method must be one of"),
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, upstream=np.array([1, 2])), TypeError,
+     r"^check_layer: upstream must be one of"),
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, dtype="int64"), TypeError, r"^check_layer: dtype must be a floating"),
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, dtype={}), TypeError, r"^check_layer: dtype must be a floating"),
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, seed=-1), ValueError, r"^check_layer: seed seed must be >= 0"),
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, seed=1.5), TypeError, r"^check_layer: seed must be None, an integer"),
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, refinements=-1), ValueError, r"^check_layer: refinements must be >= 0"),
+    (lambda: check_layer(nl.nn_relu_layer(), "abc"), TypeError, r"^check_layer: x must hold real numbers"),
+    (lambda: check_layer(nl.nn_relu_layer(), [[1.0], [1.0, 2.0]]), TypeError, r"^check_layer: x must be an array"),
+    (lambda: check_tie_rule(nl.nn_maxpool_layer(2), np.zeros((1, 1, 0, 2))), ValueError,
+     r"^check_tie_rule: x must hold at least one value"),          # was: ZeroDivisionError
+    (lambda: check_tie_rule(nl.nn_maxpool_layer(2), np.zeros((1, 1, 2, 2)), trials=0), ValueError,
+     r"^check_tie_rule: trials must be >= 1"),
+    (lambda: gc_relative_error(np.zeros(3), np.zeros(4)), ValueError,
+     r"^relative_error: expected and got must have the same shape, got \(3,\) and \(4,\)"),
+    (lambda: relative_errors(np.zeros(3), "abc"), TypeError, r"^relative_errors: approx must hold real numbers"),
+])
+def test_gradcheck_checks_name_themselves_and_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_gradcheck_still_passes_a_right_layer_with_infinite_tolerances():
+    report = check_layer(nl.nn_relu_layer(), RELU_X, kink_tol=float("inf"), tolerance=float("inf"),
+                         reference=nl.nn_relu_layer())
+    assert report.passed
+
+
+# -- mnist_demo ---------------------------------------------------------------------------------
+from mnist_demo import load_mnist, pick_indices, plot_digits, read_labels  # noqa: E402
+
+DIGITS = np.zeros((3, 1, 4, 4), np.uint8)
+LABELS = np.array([1, 2, 3], np.uint8)
+
+
+@pytest.mark.parametrize("call,error,message", [
+    # was: OverflowError from numpy's choice
+    (lambda: pick_indices(2**63, 2), ValueError, r"^pick_indices: count must fit in int64"),
+    # was: numpy's "SeedSequence expects int or sequence of ints"
+    (lambda: pick_indices(10, 2, seed=2.0), TypeError, r"^pick_indices: seed must be an integer >= 0"),
+    (lambda: pick_indices(10, 2.0), TypeError, r"^pick_indices: n must be an integer >= 1, got 2.0"),
+    # was: matplotlib's "Number of columns must be a positive integer" / OverflowError
+    (lambda: plot_digits(DIGITS, LABELS, 2, ncols=2.0), TypeError, r"^plot_digits: ncols must be an integer"),
+    (lambda: plot_digits(DIGITS, LABELS, 2, ncols=0), ValueError, r"^plot_digits: ncols must be an integer >= 1"),
+    # was: OverflowError "cannot convert float infinity to integer"; 0.5 was silently 0
+    (lambda: plot_digits(DIGITS, LABELS, indices=[np.inf]), TypeError, r"^plot_digits: indices must be integers"),
+    (lambda: plot_digits(DIGITS, LABELS, indices=[0.5]), TypeError, r"^plot_digits: indices must be integers"),
+    (lambda: plot_digits(DIGITS, LABELS, indices=[10**30]), TypeError, r"^plot_digits: indices must be integers"),
+    (lambda: plot_digits(DIGITS, LABELS, 2, title=np.array([1, 2])), TypeError, r"^plot_digits: title must be a str"),
+    (lambda: plot_digits(DIGITS.astype(complex), LABELS, 2), TypeError, r"^plot_digits: images must hold real numbers"),
+    (lambda: plot_digits(DIGITS, LABELS, n=None), TypeError, r"^plot_digits: n must be an integer >= 1"),
+    # was: "expected str, bytes or os.PathLike object, not NoneType" from os
+    (lambda: read_labels(None), TypeError, r"^read_labels: path must be a str or os.PathLike"),
+    (lambda: load_mnist(data_dir=3, fallback=False), TypeError, r"^load_mnist: data_dir must be a folder path"),
+    # was: "'int' object is not iterable", "dictionary update sequence element #0 ..."
+    (lambda: load_mnist(mirrors=3, fallback=False), TypeError, r"^load_mnist: mirrors must be a URL"),
+    (lambda: load_mnist(mirrors=["ftp://x"], fallback=False), ValueError, r"^load_mnist: each mirror must be an http"),
+    (lambda: load_mnist(registry="abc", fallback=False), TypeError, r"^load_mnist: registry must be a dict"),
+    # was: OverflowError "timestamp out of range for platform time_t" from urllib3
+    (lambda: load_mnist(timeout=2**63, fallback=False), ValueError, r"^load_mnist: timeout must be seconds > 0"),
+])
+def test_mnist_demo_functions_name_themselves_and_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_more_columns_than_digits_draws_one_row_of_the_digits():
+    figure = plot_digits(DIGITS, LABELS, indices=[0, 2], ncols=10**30)   # was: OverflowError
+    assert len([ax for ax in figure.axes if ax.images]) == 2
+    np.testing.assert_array_equal(figure.indices, [0, 2])
+
+
+def test_a_file_that_is_not_gzip_is_closed_after_the_error(tmp_path, monkeypatch):
+    import mnist_demo.gunzip
+    opened = []
+
+    def tracking_open(*args, **kwargs):
+        opened.append(open(*args, **kwargs))
+        return opened[-1]
+    monkeypatch.setattr(mnist_demo.gunzip, "open", tracking_open, raising=False)
+    path = tmp_path / "labels.gz"
+    path.write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match="not a gzip file"):
+        read_labels(path)
+    assert len(opened) == 1 and opened[0].closed      # was: left open until collected
