@@ -465,4 +465,5 @@ def from_torch(module, loss=None):
             _from_flatten(follower, torch)
             i += 1
         i += 1
-    return nn_sequential_model(layers, nn_cross_entropy_loss() if loss is None else loss)
+    with inner_errors(where, "loss"):
+        return nn_sequential_model(layers, nn_cross_entropy_loss() if loss is None else loss)

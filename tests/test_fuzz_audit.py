@@ -198,6 +198,10 @@ def test_from_torch_refuses_weights_numpy_cannot_hold():
     with pytest.raises(ValueError, match=r"^from_torch: BatchNorm2d \(module 0\): nn_batchnorm_layer: "
                                          r"eps must be > 0, got 0"):
         from_torch(torch.nn.BatchNorm2d(3, eps=0))
+    # was: the message named only nn_sequential_model
+    with pytest.raises(TypeError, match=r"^from_torch: loss: nn_sequential_model: loss \(str\) has no "
+                                        r"forward/backprop"):
+        from_torch(torch.nn.Linear(3, 2), loss="cross-entropy")
 
 
 # -- gradcheck's public checks -----------------------------------------------------------------
@@ -296,3 +300,19 @@ def test_a_file_that_is_not_gzip_is_closed_after_the_error(tmp_path, monkeypatch
     with pytest.raises(ValueError, match="not a gzip file"):
         read_labels(path)
     assert len(opened) == 1 and opened[0].closed      # was: left open until collected
+
+
+# -- optimizers ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("optimizer", [nl.nn_adam_optimizer(), nl.nn_sgd_optimizer(0.1, momentum=0.9)],
+                         ids=["adam", "sgd"])
+def test_an_optimizer_reused_on_another_model_says_so_and_changes_nothing(optimizer):
+    # was: numpy's "operands could not be broadcast together" after the first layers moved
+    first = nl.nn_sequential_model([nl.nn_linear_layer(4, 3, rng=0)], nl.nn_cross_entropy_loss())
+    optimizer.step(first, first.train_step(np.ones((2, 4)), [0, 1]).grads)
+    other = nl.nn_sequential_model([nl.nn_linear_layer(5, 2, rng=0)], nl.nn_cross_entropy_loss())
+    before = [p.copy() for p in other.parameters()]
+    with pytest.raises(ValueError, match=rf"^{type(optimizer).__name__}.step: layer 0's parameter 0 has "
+                                         r"shape \(2, 5\), but this optimizer's state for it has shape \(3, 4\)"):
+        optimizer.step(other, other.train_step(np.ones((2, 5)), [0, 1]).grads)
+    for got, want in zip(other.parameters(), before):
+        np.testing.assert_array_equal(got, want)
