@@ -139,9 +139,32 @@ def confusion_matrix(labels: npt.ArrayLike, predictions: npt.ArrayLike,
                      classes: int = 10) -> npt.NDArray[np.int64]:
     """counts (classes, classes): counts[i, j] = how many digits of label i were predicted as j;
     ``labels`` and ``predictions`` are (N,) integers in 0..classes-1."""
+    classes = _integer("confusion_matrix", "classes", classes, 1)
+    pair = [_class_indices("confusion_matrix", name, value, classes)
+            for name, value in (("labels", labels), ("predictions", predictions))]
+    if pair[0].shape != pair[1].shape:
+        raise ValueError(f"confusion_matrix: labels and predictions must have the same shape "
+                         f"(N,), got {pair[0].shape} and {pair[1].shape}")
     counts = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(labels, dtype=np.intp), np.asarray(predictions, dtype=np.intp)), 1)
+    np.add.at(counts, tuple(pair), 1)
     return counts
+
+
+def _class_indices(where: str, name: str, value: npt.ArrayLike,
+                   classes: int) -> npt.NDArray[np.intp]:
+    """``value`` as (N,) class indices in 0..classes-1 (a TypeError or ValueError otherwise)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):   # ragged lists
+        array = np.asarray(None)
+    if array.dtype.kind not in "iu" or array.ndim != 1:
+        raise TypeError(f"{where}: {name} must be a 1-D array of integers (class indices), "
+                        f"got {type(value).__name__} of dtype {array.dtype} and shape "
+                        f"{array.shape}")
+    if array.size and (array.min() < 0 or array.max() >= classes):
+        raise ValueError(f"{where}: {name} must be in 0..{classes - 1}, got values from "
+                         f"{array.min()} to {array.max()}")
+    return array.astype(np.intp)
 
 
 def plot_confusion(labels: npt.ArrayLike, predictions: npt.ArrayLike,

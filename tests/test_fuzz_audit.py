@@ -316,3 +316,21 @@ def test_an_optimizer_reused_on_another_model_says_so_and_changes_nothing(optimi
         optimizer.step(other, other.train_step(np.ones((2, 5)), [0, 1]).grads)
     for got, want in zip(other.parameters(), before):
         np.testing.assert_array_equal(got, want)
+
+
+def test_confusion_matrix_counts_like_a_loop_and_checks_its_arguments():
+    from mnist_demo.plot import confusion_matrix
+    labels, predictions = np.array([0, 1, 2, 2, 1]), np.array([0, 2, 2, 2, 1])
+    expected = np.zeros((3, 3), int)
+    for label, guess in zip(labels, predictions):
+        expected[label, guess] += 1
+    np.testing.assert_array_equal(confusion_matrix(labels, predictions, classes=3), expected)
+    # was: IndexError from np.add.at, numpy's broadcast error, floats truncated silently
+    with pytest.raises(ValueError, match=r"^confusion_matrix: predictions must be in 0..2, got values from 0 to 3"):
+        confusion_matrix(labels, [0, 1, 2, 3, 0], classes=3)
+    with pytest.raises(ValueError, match=r"^confusion_matrix: labels and predictions must have the same shape"):
+        confusion_matrix(labels, [0, 1], classes=3)
+    with pytest.raises(TypeError, match=r"^confusion_matrix: labels must be a 1-D array of integers"):
+        confusion_matrix([0.5, 1.0], [0, 1])
+    with pytest.raises(TypeError, match=r"^confusion_matrix: classes must be an integer"):
+        confusion_matrix(labels, predictions, classes=3.0)
