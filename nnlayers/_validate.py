@@ -170,8 +170,11 @@ def _physical_memory():
 
 def check_nbytes(where, what, shape, dtype):
     """Raise ValueError when an array of ``shape`` and ``dtype`` could never be allocated
-    (more bytes than the machine's physical memory), saying how many bytes it would need."""
-    nbytes = math.prod(int(size) for size in shape) * np.dtype(dtype).itemsize
+    (more bytes than the machine's physical memory), saying how many bytes it would need.
+
+    An empty axis counts as 1: NumPy refuses even an empty array whose other axes multiply
+    beyond its limits, and an empty batch is refused where one image would be."""
+    nbytes = math.prod(max(1, int(size)) for size in shape) * np.dtype(dtype).itemsize
     available = _physical_memory()
     if nbytes > available:
         raise ValueError(f"{where}: {what} of shape {tuple(shape)} would need {nbytes:,} bytes, "

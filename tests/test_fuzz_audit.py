@@ -334,3 +334,12 @@ def test_confusion_matrix_counts_like_a_loop_and_checks_its_arguments():
         confusion_matrix([0.5, 1.0], [0, 1])
     with pytest.raises(TypeError, match=r"^confusion_matrix: classes must be an integer"):
         confusion_matrix(labels, predictions, classes=3.0)
+
+
+def test_an_empty_batch_whose_one_image_could_not_exist_is_refused():
+    # was: numpy's "Maximum allowed dimension exceeded" / "array is too big"
+    with pytest.raises(ValueError, match=rf"^nn_upsample_layer.forward: the output of shape \(0, 3, \d+, 1\) {BYTES}"):
+        nl.nn_upsample_layer(2**63).forward(np.zeros((0, 3, 5, 1)))
+    with pytest.raises(ValueError, match=rf"^nn_upsample_layer.output_shape: the output .* {BYTES}"):
+        nl.nn_upsample_layer(2**40).output_shape((0, 3, 5, 5))
+    assert nl.nn_upsample_layer(2**40).forward(np.zeros((0, 3, 1, 1))).shape == (0, 3, 1, 1)
