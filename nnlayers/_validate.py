@@ -136,7 +136,8 @@ def as_real_array(where: str, name: str, value: ArrayLike,
         with warnings.catch_warnings():
             warnings.simplefilter("error", ragged)
             array = np.asarray(value)
-    except (TypeError, ValueError, ragged) as error:  # ragged nested lists and the like
+    # ragged nested lists and the like; RuntimeError: a torch tensor that requires grad
+    except (TypeError, ValueError, RuntimeError, ragged) as error:
         raise TypeError(f"{where}: {name} must be an array of real numbers; NumPy could not "
                         f"convert it ({error})") from None
     if array.dtype.kind not in "biuf":

@@ -343,3 +343,17 @@ def test_an_empty_batch_whose_one_image_could_not_exist_is_refused():
     with pytest.raises(ValueError, match=rf"^nn_upsample_layer.output_shape: the output .* {BYTES}"):
         nl.nn_upsample_layer(2**40).output_shape((0, 3, 5, 5))
     assert nl.nn_upsample_layer(2**40).forward(np.zeros((0, 3, 1, 1))).shape == (0, 3, 1, 1)
+
+
+def test_a_torch_tensor_that_requires_grad_is_a_type_error_with_torchs_advice():
+    torch = pytest.importorskip("torch")
+    t = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    # was: RuntimeError "Can't call numpy() on Tensor that requires grad" from torch
+    with pytest.raises(TypeError, match=r"^nn_relu_layer.forward: x must be an array of real numbers; "
+                                        r"NumPy could not convert it \(.*detach"):
+        nl.nn_relu_layer().forward(t)
+    with pytest.raises(TypeError, match=r"^nn_linear_layer.set_weights: W must be an array"):
+        nl.nn_linear_layer(3, 2).set_weights(t[:2], np.zeros(2))
+    with pytest.raises(TypeError, match=r"^relative_error: expected must be an array"):
+        gc_relative_error(t, t)
+    np.testing.assert_array_equal(nl.nn_relu_layer().forward(t.detach()), np.ones((2, 3)))
