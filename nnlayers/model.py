@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ._saving import explain_mismatch, read_model_file, write_atomically
+from ._saving import read_model_file, write_atomically
 from ._train_fast import fused_plan
 from ._typing import Array, ArrayLike, PathLike
 from ._validate import as_int, as_real_array, as_sequence, inner_errors
@@ -271,17 +271,8 @@ class nn_sequential_model:
         file is sound and of this model's architecture (else a ValueError)."""
         where = f"{type(self).__name__}.load"
         path = _check_path(where, path)
-        saved, arrays = read_model_file(where, path)
-        mine = self.architecture()
-        if saved != mine:
-            raise ValueError(explain_mismatch(where, path, saved, mine))
-        expected = self._arrays()
-        for key, current in expected.items():
-            value = arrays.get(key)
-            if value is None or value.shape != current.shape or value.dtype.kind not in "biuf":
-                got = "missing" if value is None else f"{value.dtype} {value.shape}"
-                raise ValueError(f"{where}: {path} is damaged: array {key!r} is {got}, expected "
-                                 f"a real array of shape {current.shape}")
+        arrays = read_model_file(where, path, self.architecture(),
+                                 {key: current.shape for key, current in self._arrays().items()})
         for i, layer in enumerate(self.layers):
             names = _param_names(layer)
             if names:

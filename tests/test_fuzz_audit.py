@@ -357,3 +357,34 @@ def test_a_torch_tensor_that_requires_grad_is_a_type_error_with_torchs_advice():
     with pytest.raises(TypeError, match=r"^relative_error: expected must be an array"):
         gc_relative_error(t, t)
     np.testing.assert_array_equal(nl.nn_relu_layer().forward(t.detach()), np.ones((2, 3)))
+
+
+# -- model files ---------------------------------------------------------------------------------
+def test_a_small_file_declaring_huge_arrays_is_refused_unread(tmp_path, monkeypatch):
+    import json
+    model = nl.nn_sequential_model([nl.nn_linear_layer(4, 3, rng=0)], nl.nn_cross_entropy_loss())
+    reads = []
+    real_read_array = np.lib.format.read_array
+    def read_array(*args, **kwargs):
+        reads.append(real_read_array(*args, **kwargs))
+        return reads[-1]
+    monkeypatch.setattr(np.lib.format, "read_array", read_array)
+    bomb = tmp_path / "bomb.npz"   # 16 kB that inflate to 16 MiB of zeros
+    np.savez_compressed(bomb, architecture=np.array(json.dumps(model.architecture())),
+                        **{"layer0/W": np.zeros(2**24, np.uint8), "layer0/b": np.zeros((1, 3))})
+    # was: the 2**24 values were read (a MemoryError under a memory limit) before the shapes
+    # were compared
+    with pytest.raises(ValueError, match=r"^nn_sequential_model.load: .*bomb\.npz is damaged: array "
+                                         r"'layer0/W' is uint8 \(16777216,\), expected a real array "
+                                         r"of shape \(3, 4\)"):
+        model.load(bomb)
+    assert [a.shape for a in reads] == [()]     # the architecture record only
+    huge = tmp_path / "huge.npz"
+    np.savez_compressed(huge, architecture=np.array("[" + " " * (17 << 20) + "]"))
+    with pytest.raises(ValueError, match=r"^nn_sequential_model.load: cannot load .*huge\.npz: "
+                                         r"nn_sequential_model.save did not write it \(its architecture "
+                                         r"record is <U\d+ \(\), not a JSON text\)"):
+        model.load(huge)
+    assert [a.shape for a in reads] == [()]     # nothing more
+    model.save(tmp_path / "good.npz")
+    model.load(tmp_path / "good.npz")   # a sound file still loads
