@@ -61,10 +61,8 @@ def plot_digits(images: npt.ArrayLike, labels: npt.ArrayLike, n: int = 3,
 
     The drawn indices are in ``figure.indices``.
     """
-    images = np.asarray(images)
-    labels = np.asarray(labels)
-    if images.dtype.kind not in "biuf":
-        raise TypeError(f"plot_digits: images must hold real numbers, got dtype {images.dtype}")
+    images = _array("plot_digits", "images", images, "biuf", "real numbers")
+    labels = _array("plot_digits", "labels", labels, "biuf", "real numbers")
     if images.ndim == 4 and images.shape[1] == 1:
         images = images[:, 0]
     if images.ndim != 3:
@@ -74,7 +72,7 @@ def plot_digits(images: npt.ArrayLike, labels: npt.ArrayLike, n: int = 3,
         raise ValueError(f"plot_digits: labels must have shape ({len(images)},) to match "
                          f"images, got {labels.shape}")
     if predictions is not None:
-        predictions = np.asarray(predictions)
+        predictions = _array("plot_digits", "predictions", predictions, "biuf", "real numbers")
         if predictions.shape != labels.shape:
             raise ValueError(f"plot_digits: predictions must have shape {labels.shape}, "
                              f"got {predictions.shape}")
@@ -150,17 +148,25 @@ def confusion_matrix(labels: npt.ArrayLike, predictions: npt.ArrayLike,
     return counts
 
 
+def _array(where: str, name: str, value: npt.ArrayLike, kinds: str, what: str) -> np.ndarray:
+    """``value`` as an array whose dtype kind is one of ``kinds`` (else a TypeError saying it
+    must hold ``what``)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, RuntimeError):   # ragged lists, torch tensors with grad
+        array = np.asarray(None)
+    if array.dtype.kind not in kinds:
+        raise TypeError(f"{where}: {name} must hold {what}, got {type(value).__name__} of "
+                        f"dtype {array.dtype}")
+    return array
+
+
 def _class_indices(where: str, name: str, value: npt.ArrayLike,
                    classes: int) -> npt.NDArray[np.intp]:
     """``value`` as (N,) class indices in 0..classes-1 (a TypeError or ValueError otherwise)."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):   # ragged lists
-        array = np.asarray(None)
-    if array.dtype.kind not in "iu" or array.ndim != 1:
-        raise TypeError(f"{where}: {name} must be a 1-D array of integers (class indices), "
-                        f"got {type(value).__name__} of dtype {array.dtype} and shape "
-                        f"{array.shape}")
+    array = _array(where, name, value, "iu", "integers (class indices)")
+    if array.ndim != 1:
+        raise ValueError(f"{where}: {name} must be 1-D (N,), got shape {array.shape}")
     if array.size and (array.min() < 0 or array.max() >= classes):
         raise ValueError(f"{where}: {name} must be in 0..{classes - 1}, got values from "
                          f"{array.min()} to {array.max()}")

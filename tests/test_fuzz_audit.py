@@ -266,6 +266,11 @@ LABELS = np.array([1, 2, 3], np.uint8)
     (lambda: plot_digits(DIGITS, LABELS, 2, title=np.array([1, 2])), TypeError, r"^plot_digits: title must be a str"),
     (lambda: plot_digits(DIGITS.astype(complex), LABELS, 2), TypeError, r"^plot_digits: images must hold real numbers"),
     (lambda: plot_digits(DIGITS, LABELS, n=None), TypeError, r"^plot_digits: n must be an integer >= 1"),
+    # was: "invalid literal for int() with base 10: 'a'", numpy's inhomogeneous-shape error
+    (lambda: plot_digits(DIGITS, np.array(["a", "b", "c"]), 2), TypeError, r"^plot_digits: labels must hold real numbers"),
+    (lambda: plot_digits(DIGITS, LABELS, 2, predictions=["1", "2", "3"]), TypeError,
+     r"^plot_digits: predictions must hold real numbers"),
+    (lambda: plot_digits([[[0]], [[0, 1]]], LABELS[:2], 1), TypeError, r"^plot_digits: images must hold real numbers"),
     # was: "expected str, bytes or os.PathLike object, not NoneType" from os
     (lambda: read_labels(None), TypeError, r"^read_labels: path must be a str or os.PathLike"),
     (lambda: load_mnist(data_dir=3, fallback=False), TypeError, r"^load_mnist: data_dir must be a folder path"),
@@ -330,8 +335,11 @@ def test_confusion_matrix_counts_like_a_loop_and_checks_its_arguments():
         confusion_matrix(labels, [0, 1, 2, 3, 0], classes=3)
     with pytest.raises(ValueError, match=r"^confusion_matrix: labels and predictions must have the same shape"):
         confusion_matrix(labels, [0, 1], classes=3)
-    with pytest.raises(TypeError, match=r"^confusion_matrix: labels must be a 1-D array of integers"):
+    with pytest.raises(TypeError, match=r"^confusion_matrix: labels must hold integers \(class indices\), "
+                                        r"got list of dtype float64"):
         confusion_matrix([0.5, 1.0], [0, 1])
+    with pytest.raises(ValueError, match=r"^confusion_matrix: predictions must be 1-D \(N,\), got shape \(1, 2\)"):
+        confusion_matrix([0, 1], [[0, 1]])
     with pytest.raises(TypeError, match=r"^confusion_matrix: classes must be an integer"):
         confusion_matrix(labels, predictions, classes=3.0)
 
