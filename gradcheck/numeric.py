@@ -27,12 +27,16 @@ tied input with the numeric derivative at a nearby tie-free point, shifted by
 ``-eps * (flat index)`` so that among equal values the first one is largest.
 """
 
+import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
+
+from nnlayers._init import as_generator
+from nnlayers._validate import as_int, as_real, as_real_array
 
 __all__ = [
     "GradientResult",
@@ -46,10 +50,21 @@ __all__ = [
 METHODS = ("central", "forward")
 
 
+def _same_shape(where: str, names: Tuple[str, str], a: Any,
+                b: Any) -> Tuple[np.ndarray, np.ndarray]:
+    """Two real arrays of one shape, as float64 (a TypeError or ValueError naming ``where``)."""
+    a, b = (as_real_array(where, name, v).astype(np.float64) for name, v in zip(names, (a, b)))
+    if a.shape != b.shape:
+        raise ValueError(f"{where}: {names[0]} and {names[1]} must have the same shape, got "
+                         f"{a.shape} and {b.shape}")
+    return a, b
+
+
 def relative_errors(exact: "ArrayLike", approx: "ArrayLike") -> np.ndarray:
-    """``|approx - exact| / max(|exact|, |approx|)`` elementwise, 0 where both are 0."""
-    exact = np.asarray(exact, dtype=np.float64)
-    approx = np.asarray(approx, dtype=np.float64)
+    """``|approx - exact| / max(|exact|, |approx|)`` elementwise, 0 where both are 0.
+
+    ``exact`` and ``approx``: real arrays of the same shape."""
+    exact, approx = _same_shape("relative_errors", ("exact", "approx"), exact, approx)
     scale = np.maximum(np.abs(exact), np.abs(approx))
     diff = np.abs(approx - exact)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -63,10 +78,10 @@ def relative_error(expected: "ArrayLike", got: "ArrayLike") -> float:
 
     0 when both are zero; inf when only ``expected`` is zero or ``got`` holds NaN or inf
     where ``expected`` does not.  This is the reference check's figure: a layer that returns
-    zeros where the reference does not scores 1, never "agreement".
+    zeros where the reference does not scores 1, never "agreement".  ``expected`` and
+    ``got``: real arrays of the same shape.
     """
-    expected = np.asarray(expected, dtype=np.float64)
-    got = np.asarray(got, dtype=np.float64)
+    expected, got = _same_shape("relative_error", ("expected", "got"), expected, got)
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if bad.any():
         return float("inf")
@@ -215,13 +230,49 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _check_settings(trials, step, method):
-    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
-        raise ValueError(f"gradcheck: trials must be an integer >= 1, got {trials!r}")
-    if not (isinstance(step, (int, float)) and np.isfinite(step) and step > 0):
-        raise ValueError(f"gradcheck: step must be a finite number > 0, got {step!r}")
-    if method not in METHODS:
-        raise ValueError(f"gradcheck: method must be one of {METHODS}, got {method!r}")
+def _choice(where, name, value, choices):
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: {name} must be one of {choices}, got {value!r}")
+    if value not in choices:
+        raise ValueError(f"{where}: {name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def _label(where, name, value, optional=False):
+    if not (isinstance(value, str) or (optional and value is None)):
+        wanted = "a str or None" if optional else "a str"
+        raise TypeError(f"{where}: {name} must be {wanted}, got {value!r}")
+    return value
+
+
+def _check_settings(where, *, trials, seed, threshold, kink_tol, refinements, name, **more):
+    """The settings both checks take, then ``more`` of check_layer's, each checked; returns
+    the random generator of ``seed``.  A TypeError or ValueError names ``where``."""
+    as_int(where, "trials", trials)
+    as_real(where, "threshold", threshold)
+    as_real(where, "kink_tol", kink_tol, 0)
+    as_int(where, "refinements", refinements, minimum=0)
+    _label(where, "name", name, optional=True)
+    if more:
+        as_real(where, "step", more["step"], 0, math.inf, low_open=True, high_open=True)
+        _choice(where, "method", more["method"], METHODS)
+        _choice(where, "upstream", more["upstream"], ("normal", "ones"))
+        as_real(where, "tolerance", more["tolerance"], 0)
+        _label(where, "case", more["case"])
+        if not isinstance(more["counts"], bool):
+            raise TypeError(f"{where}: counts must be True or False, got {more['counts']!r}")
+    return as_generator(where, seed, "seed")
+
+
+def _float_dtype(where: str, dtype: Any) -> "np.dtype[Any]":
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise TypeError(f"{where}: dtype must be a floating dtype (np.float64, np.float32), "
+                        f"got {dtype!r}")
+    return dtype
 
 
 class _Probe:
@@ -322,10 +373,13 @@ def check_layer(layer: Any, x: "ArrayLike", *, name: Optional[str] = None,
     by the layer are reported in it (``error``), never raised.  The layer's parameters and
     buffers (``buffer_names``, e.g. batch norm's running statistics) are restored afterwards.
     """
-    _check_settings(trials, step, method)
-    if upstream not in ("normal", "ones"):
-        raise ValueError(f"gradcheck: upstream must be 'normal' or 'ones', got {upstream!r}")
-    dtype = np.dtype(dtype)
+    where = "check_layer"
+    rng = _check_settings(where, trials=trials, seed=seed, threshold=threshold,
+                          kink_tol=kink_tol, refinements=refinements, name=name, step=step,
+                          method=method, upstream=upstream, tolerance=tolerance, case=case,
+                          counts=counts)
+    dtype = _float_dtype(where, dtype)
+    x = as_real_array(where, "x", x)
     name = name or type(layer).__name__
     report = LayerReport(name, method, dtype.name, step, trials)
     if dtype != np.float64:
@@ -333,8 +387,7 @@ def check_layer(layer: Any, x: "ArrayLike", *, name: Optional[str] = None,
             f"checked in {dtype.name}: differences of {dtype.name} outputs carry "
             f"rounding errors near {np.finfo(dtype).eps:.0e} of the output, so "
             f"agreement well below 100 % may mean rounding, not a wrong gradient")
-    given = [np.asarray(x).dtype]
-    rng = np.random.default_rng(seed)
+    given = [x.dtype]
     x = np.array(x, dtype=dtype)  # a copy: the check never touches the caller's array
 
     has_params = hasattr(layer, "get_weights") and hasattr(layer, "set_weights")
@@ -485,7 +538,12 @@ def check_tie_rule(layer: Any, x: "ArrayLike", *, name: Optional[str] = None, tr
 
     Returns a ``LayerReport`` with one row, ``dLdx (ties)``.
     """
-    x = np.array(x, dtype=np.float64)
+    where = "check_tie_rule"
+    rng = _check_settings(where, trials=trials, seed=seed, threshold=threshold,
+                          kink_tol=kink_tol, refinements=refinements, name=name)
+    x = np.array(as_real_array(where, "x", x), dtype=np.float64)
+    if x.size == 0:
+        raise ValueError(f"{where}: x must hold at least one value, got shape {x.shape}")
     report = LayerReport(name or type(layer).__name__, "central", "float64", float("nan"), trials)
     result = GradientResult("dLdx (ties)", threshold)
     report.results.append(result)
@@ -495,7 +553,6 @@ def check_tie_rule(layer: Any, x: "ArrayLike", *, name: Optional[str] = None, tr
     step = 0.01 * eps
     report.step = step
     shifted = x - eps * np.arange(x.size, dtype=np.float64).reshape(x.shape)
-    rng = np.random.default_rng(seed)
     try:
         y = np.asarray(layer.forward(x.copy()))
         V = rng.standard_normal(y.shape)

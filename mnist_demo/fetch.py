@@ -24,6 +24,7 @@ import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import ModuleType
@@ -80,6 +81,9 @@ def _pooch() -> ModuleType:
 def resolve_data_dir(data_dir: Union[str, "os.PathLike[str]", None] = None) -> Path:
     """The cache folder: ``data_dir``, else ``$NNLAYERS_DATA``, else the OS cache folder."""
     if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)):
+            raise TypeError(f"load_mnist: data_dir must be a folder path (str or os.PathLike) "
+                            f"or None, got {data_dir!r}")
         return Path(data_dir).expanduser()
     if os.environ.get("NNLAYERS_DATA"):
         return Path(os.environ["NNLAYERS_DATA"]).expanduser()
@@ -93,10 +97,13 @@ def resolve_mirrors(mirrors: Union[str, Sequence[str], None] = None) -> List[str
         mirrors = [m.strip() for m in from_env.split(",") if m.strip()] or list(MIRRORS)
     if isinstance(mirrors, str):
         mirrors = [mirrors]
+    if not isinstance(mirrors, (list, tuple)):
+        raise TypeError(f"load_mnist: mirrors must be a URL, a list of URLs or None, "
+                        f"got {mirrors!r}")
     resolved = []
     for base in mirrors:
         if not isinstance(base, str) or not base.startswith(("http://", "https://")):
-            raise ValueError(f"fetch: each mirror must be an http(s) URL, got {base!r}")
+            raise ValueError(f"load_mnist: each mirror must be an http(s) URL, got {base!r}")
         resolved.append(base if base.endswith("/") else base + "/")
     return resolved
 
@@ -104,8 +111,9 @@ def resolve_mirrors(mirrors: Union[str, Sequence[str], None] = None) -> List[str
 def check_limits(where: str, timeout: Timeout, min_rate: float) -> Tuple[float, float]:
     """``timeout`` as a (connect, read) pair of positive seconds; ValueError naming ``where``."""
     pair = timeout if isinstance(timeout, (tuple, list)) else (timeout, timeout)
+    # at most threading.TIMEOUT_MAX: longer ones overflow the clocks the transfer uses
     if (len(pair) != 2 or not all(isinstance(t, (int, float)) and not isinstance(t, bool)
-                                  and t > 0 for t in pair)):
+                                  and 0 < t <= threading.TIMEOUT_MAX for t in pair)):
         raise ValueError(f"{where}: timeout must be seconds > 0 or a (connect, read) pair of "
                          f"them, got {timeout!r}")
     if not isinstance(min_rate, (int, float)) or isinstance(min_rate, bool) or not min_rate > 0:

@@ -42,7 +42,11 @@ class GzipStream:
         self._pending = b""       # compressed bytes read but not yet given to zlib
         self._consumed = 0        # inflated bytes handed out so far
         self._file_ended = False
-        self._check_magic()
+        try:
+            self._check_magic()
+        except BaseException:   # not entered yet, so __exit__ would never close it
+            self._file.close()
+            raise
 
     def __enter__(self) -> "GzipStream":
         return self

@@ -36,6 +36,8 @@ def _read(path: PathLike, magic: int, kind: str, max_bytes: int) -> npt.NDArray[
     """
     if not isinstance(max_bytes, (int, np.integer)) or isinstance(max_bytes, bool) or max_bytes < 0:
         raise ValueError(f"read_{kind}: max_bytes must be an integer >= 0, got {max_bytes!r}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"read_{kind}: path must be a str or os.PathLike, got {path!r}")
     ndim = magic & 0xFF
     with GzipStream(path) as stream:
         found = int.from_bytes(stream.read_exact(4, f"the IDX {kind} magic number"), "big")

@@ -127,6 +127,9 @@ def load_mnist(data_dir: Union[str, "os.PathLike[str]", None] = None, *, offline
     timeout = check_limits("load_mnist", timeout, min_rate)
     if offline:
         return load_sample("offline: the network was not tried")
+    if registry is not None and not isinstance(registry, dict):
+        raise TypeError(f"load_mnist: registry must be a dict {{file name: (size, sha256)}} or "
+                        f"None, got {registry!r}")
     files = MNIST_FILES if registry is None else dict(registry)
     missing = [name for pair in SPLITS.values() for name in pair if name not in files]
     if missing:

@@ -19,10 +19,25 @@ if TYPE_CHECKING:
 __all__ = ["pick_indices", "plot_digits", "plot_training_curves", "confusion_matrix", "plot_confusion"]
 
 
+def _integer(where: str, name: str, value: object, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``: a TypeError for anything but a (NumPy) integer,
+    a ValueError below the minimum."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def pick_indices(count: int, n: int, seed: Optional[int] = None) -> npt.NDArray[np.int64]:
-    """``n`` distinct random indices into ``count`` items, reproducible for a given ``seed``."""
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"pick_indices: n must be an integer >= 1, got {n!r}")
+    """``n`` distinct random indices into ``count`` items, reproducible for a given ``seed``
+    (None, or an integer >= 0)."""
+    count = _integer("pick_indices", "count", count, 0)
+    if count > np.iinfo(np.int64).max:
+        raise ValueError(f"pick_indices: count must fit in int64, got {count}")
+    n = _integer("pick_indices", "n", n, 1)
+    if seed is not None:
+        seed = _integer("pick_indices", "seed", seed, 0)
     if n > count:
         raise ValueError(f"pick_indices: cannot draw n = {n} distinct digits from {count}")
     return np.random.default_rng(seed).choice(count, size=n, replace=False)
@@ -46,8 +61,8 @@ def plot_digits(images: npt.ArrayLike, labels: npt.ArrayLike, n: int = 3,
 
     The drawn indices are in ``figure.indices``.
     """
-    images = np.asarray(images)
-    labels = np.asarray(labels)
+    images = _array("plot_digits", "images", images, "biuf", "real numbers")
+    labels = _array("plot_digits", "labels", labels, "biuf", "real numbers")
     if images.ndim == 4 and images.shape[1] == 1:
         images = images[:, 0]
     if images.ndim != 3:
@@ -57,18 +72,26 @@ def plot_digits(images: npt.ArrayLike, labels: npt.ArrayLike, n: int = 3,
         raise ValueError(f"plot_digits: labels must have shape ({len(images)},) to match "
                          f"images, got {labels.shape}")
     if predictions is not None:
-        predictions = np.asarray(predictions)
+        predictions = _array("plot_digits", "predictions", predictions, "biuf", "real numbers")
         if predictions.shape != labels.shape:
             raise ValueError(f"plot_digits: predictions must have shape {labels.shape}, "
                              f"got {predictions.shape}")
     if indices is None:
-        indices = pick_indices(len(images), n, seed)
-    indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-    if indices.size == 0 or indices.min() < -len(images) or indices.max() >= len(images):
+        indices = pick_indices(len(images), _integer("plot_digits", "n", n, 1), seed)
+    given = np.asarray(indices, dtype=object if isinstance(indices, dict) else None).reshape(-1)
+    if given.size and given.dtype.kind not in "iu":
+        raise TypeError(f"plot_digits: indices must be integers, got {indices!r}")
+    if given.size == 0 or given.min() < -len(images) or given.max() >= len(images):
         raise ValueError(f"plot_digits: indices must be non-empty and within 0..{len(images) - 1}, "
-                         f"got {indices.tolist()}")
+                         f"got {given.tolist()}")
+    indices = given.astype(np.int64)
 
-    ncols = ncols or min(len(indices), 10)
+    if ncols is None:
+        ncols = min(len(indices), 10)
+    else:   # more columns than digits would only be empty (and could be a huge figure)
+        ncols = min(_integer("plot_digits", "ncols", ncols, 1), len(indices))
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"plot_digits: title must be a str or None, got {title!r}")
     nrows = math.ceil(len(indices) / ncols)
     figure = InlineFigure(figsize=(1.8 * ncols, 2.0 * nrows + (0.4 if title else 0)), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False)
@@ -114,9 +137,40 @@ def confusion_matrix(labels: npt.ArrayLike, predictions: npt.ArrayLike,
                      classes: int = 10) -> npt.NDArray[np.int64]:
     """counts (classes, classes): counts[i, j] = how many digits of label i were predicted as j;
     ``labels`` and ``predictions`` are (N,) integers in 0..classes-1."""
+    classes = _integer("confusion_matrix", "classes", classes, 1)
+    pair = [_class_indices("confusion_matrix", name, value, classes)
+            for name, value in (("labels", labels), ("predictions", predictions))]
+    if pair[0].shape != pair[1].shape:
+        raise ValueError(f"confusion_matrix: labels and predictions must have the same shape "
+                         f"(N,), got {pair[0].shape} and {pair[1].shape}")
     counts = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(labels, dtype=np.intp), np.asarray(predictions, dtype=np.intp)), 1)
+    np.add.at(counts, tuple(pair), 1)
     return counts
+
+
+def _array(where: str, name: str, value: npt.ArrayLike, kinds: str, what: str) -> np.ndarray:
+    """``value`` as an array whose dtype kind is one of ``kinds`` (else a TypeError saying it
+    must hold ``what``)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, RuntimeError):   # ragged lists, torch tensors with grad
+        array = np.asarray(None)
+    if array.dtype.kind not in kinds:
+        raise TypeError(f"{where}: {name} must hold {what}, got {type(value).__name__} of "
+                        f"dtype {array.dtype}")
+    return array
+
+
+def _class_indices(where: str, name: str, value: npt.ArrayLike,
+                   classes: int) -> npt.NDArray[np.intp]:
+    """``value`` as (N,) class indices in 0..classes-1 (a TypeError or ValueError otherwise)."""
+    array = _array(where, name, value, "iu", "integers (class indices)")
+    if array.ndim != 1:
+        raise ValueError(f"{where}: {name} must be 1-D (N,), got shape {array.shape}")
+    if array.size and (array.min() < 0 or array.max() >= classes):
+        raise ValueError(f"{where}: {name} must be in 0..{classes - 1}, got values from "
+                         f"{array.min()} to {array.max()}")
+    return array.astype(np.intp)
 
 
 def plot_confusion(labels: npt.ArrayLike, predictions: npt.ArrayLike,

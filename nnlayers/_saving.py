@@ -44,13 +44,43 @@ class _Foreign(Exception):
     """A readable file that nn_sequential_model.save did not write."""
 
 
-def read_model_file(where, path):
-    """``(architecture, {key: array})`` read completely from ``path``, or a ValueError."""
+class _Damaged(Exception):
+    """An array of the file is missing, or its header gives another shape or dtype."""
+
+
+# Far more than any architecture record needs: a larger one is not the kit's (and reading it
+# would allocate that much).
+ARCHITECTURE_BYTES = 16 << 20
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                   (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _header(data, key):
+    """``(shape, dtype)`` of the array ``key`` of an open .npz, from its header only."""
+    with data.zip.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        reader = _HEADER_READERS.get(version)
+        if reader is None:
+            raise ValueError(f"array {key!r} has .npy format version {version}")
+        shape, _, dtype = reader(member)
+    return tuple(shape), np.dtype(dtype)
+
+
+def read_model_file(where, path, mine, shapes):
+    """``{key: array}`` of the model file at ``path`` for the keys of ``shapes``, or a
+    ValueError naming the file.
+
+    The file must hold the architecture ``mine`` and, for each key, a real array of the shape
+    ``shapes[key]``.  Both are checked before any array is read, from the arrays' headers, so
+    a small damaged or hostile file never makes a load allocate more than the model's own
+    arrays (a compressed array of zeros declaring 10**9 values is refused unread).
+    """
     if not os.path.isfile(path):
         raise ValueError(f"{where}: {path} does not exist or is not a file")
     if os.path.getsize(path) == 0:   # older numpy reads an empty file as a refused pickle
         raise ValueError(f"{where}: cannot load {path}: the file is truncated or not an .npz "
                          f"archive (it is empty)")
+    arrays = None
     try:
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
@@ -58,20 +88,34 @@ def read_model_file(where, path):
         with data:
             if "architecture" not in data.files:
                 raise _Foreign("it has no architecture record")
-            arrays = {key: data[key] for key in data.files}
-        architecture = json.loads(str(arrays.pop("architecture")))
-        if not isinstance(architecture, list):
-            raise _Foreign("its architecture record is not a list of layers")
+            shape, dtype = _header(data, "architecture")
+            if shape != () or dtype.kind != "U" or dtype.itemsize > ARCHITECTURE_BYTES:
+                raise _Foreign(f"its architecture record is {dtype} {shape}, not a JSON text")
+            architecture = json.loads(str(data["architecture"]))
+            if not isinstance(architecture, list):
+                raise _Foreign("its architecture record is not a list of layers")
+            if architecture == mine:
+                for key, wanted in shapes.items():
+                    got = _header(data, key) if key in data.files else None
+                    if got is None or got[0] != tuple(wanted) or got[1].kind not in "biuf":
+                        raise _Damaged(f"array {key!r} is "
+                                       f"{'missing' if got is None else f'{got[1]} {got[0]}'}, "
+                                       f"expected a real array of shape {tuple(wanted)}")
+                arrays = {key: data[key] for key in shapes}
     except _Foreign as fault:
         raise ValueError(f"{where}: cannot load {path}: nn_sequential_model.save did not write "
                          f"it ({fault})") from None
+    except _Damaged as fault:
+        raise ValueError(f"{where}: {path} is damaged: {fault}") from None
     except (zipfile.BadZipFile, EOFError) as error:
         raise ValueError(f"{where}: cannot load {path}: the file is truncated or not an .npz "
                          f"archive ({type(error).__name__}: {error})") from None
     except (zlib.error, OSError, KeyError, ValueError) as error:
         raise ValueError(f"{where}: cannot load {path}: the file is damaged "
                          f"({type(error).__name__}: {error})") from None
-    return architecture, arrays
+    if arrays is None:
+        raise ValueError(explain_mismatch(where, path, architecture, mine))
+    return arrays
 
 
 def explain_mismatch(where, path, saved, mine):

@@ -120,7 +120,10 @@ def _parse(layers):
     return convs, head
 
 
-def fused_plan(model, x, labels=None):
+_NO_LABELS = object()   # fused_plan for logits only (labels=None is a caller's mistake)
+
+
+def fused_plan(model, x, labels=_NO_LABELS):
     """A ``FusedStep`` for ``model`` and the input ``x``, or None to use the layers one by one.
 
     None when a layer or the loss is not one the fused step knows, or when ``x`` (or
@@ -146,14 +149,18 @@ def fused_plan(model, x, labels=None):
         if linear.W.shape[1] != features:
             return None
         features = linear.W.shape[0]
-    if 0 in x.shape or (labels is not None and not _labels_fit(labels, x.shape[0], features)):
+    if 0 in x.shape or (labels is not _NO_LABELS and not _labels_fit(labels, x.shape[0],
+                                                                      features)):
         return None
     return FusedStep(blocks, head, model.loss, x)
 
 
 def _labels_fit(labels, n, classes):
     """True for n integer labels in 0..classes-1 (anything else: the loss says what is wrong)."""
-    labels = np.asarray(labels)
+    try:
+        labels = np.asarray(labels)
+    except (TypeError, ValueError):   # ragged lists and the like
+        return False
     return (labels.dtype.kind in "iu" and labels.shape == (n,)
             and bool((labels >= 0).all() and (labels < classes).all()))
 

@@ -8,11 +8,12 @@ deep inside the kit.  Integers may be Python or NumPy integers (never bool, neve
 a size is not silently truncated).
 """
 
+import contextlib
 import math
 import numbers
 import os
 import warnings
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Iterator, Optional, Tuple, Union
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -30,6 +31,7 @@ __all__ = [
     "check_nbytes",
     "check_shape",
     "float_dtype",
+    "inner_errors",
     "layer_input",
     "layer_upstream",
 ]
@@ -87,19 +89,26 @@ def as_int_pair(where: str, name: str, value: Any, minimum: int = 1) -> Tuple[in
 def as_real(where, name, value, low=-math.inf, high=math.inf, low_open=False, high_open=False):
     """``value`` as a float in the interval from ``low`` to ``high`` (closed unless ``*_open``).
 
-    NaN is never inside an interval."""
+    NaN is never inside an interval.  An integer beyond the float range counts as infinite
+    (so it is refused where ``high_open`` excludes inf), and -0.0 is returned as 0.0 (NumPy
+    refuses a normal scale of -0.0 as negative)."""
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{where}: {name} must be a real number, got {value!r} "
                         f"({type(value).__name__})")
-    above = low < value if low_open else low <= value
-    below = value < high if high_open else value <= high
+    try:
+        number = float(value)
+    except OverflowError:   # an int such as 10**400
+        number = math.inf if value > 0 else -math.inf
+    above = low < number if low_open else low <= number
+    below = number < high if high_open else number <= high
     if not (above and below):
         if high == math.inf:
             bounds = f"{'>' if low_open else '>='} {low}"
         else:
             bounds = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-        raise ValueError(f"{where}: {name} must be {bounds}, got {value}")
-    return float(value)
+        finite = " (it must be finite)" if math.isinf(number) and above else ""
+        raise ValueError(f"{where}: {name} must be {bounds}, got {value}{finite}")
+    return number + 0.0   # -0.0 + 0.0 is 0.0
 
 
 def as_sequence(where, name, value, length=None):
@@ -127,7 +136,8 @@ def as_real_array(where: str, name: str, value: ArrayLike,
         with warnings.catch_warnings():
             warnings.simplefilter("error", ragged)
             array = np.asarray(value)
-    except (TypeError, ValueError, ragged) as error:  # ragged nested lists and the like
+    # ragged nested lists and the like; RuntimeError: a torch tensor that requires grad
+    except (TypeError, ValueError, RuntimeError, ragged) as error:
         raise TypeError(f"{where}: {name} must be an array of real numbers; NumPy could not "
                         f"convert it ({error})") from None
     if array.dtype.kind not in "biuf":
@@ -161,8 +171,11 @@ def _physical_memory():
 
 def check_nbytes(where, what, shape, dtype):
     """Raise ValueError when an array of ``shape`` and ``dtype`` could never be allocated
-    (more bytes than the machine's physical memory), saying how many bytes it would need."""
-    nbytes = math.prod(int(size) for size in shape) * np.dtype(dtype).itemsize
+    (more bytes than the machine's physical memory), saying how many bytes it would need.
+
+    An empty axis counts as 1: NumPy refuses even an empty array whose other axes multiply
+    beyond its limits, and an empty batch is refused where one image would be."""
+    nbytes = math.prod(max(1, int(size)) for size in shape) * np.dtype(dtype).itemsize
     available = _physical_memory()
     if nbytes > available:
         raise ValueError(f"{where}: {what} of shape {tuple(shape)} would need {nbytes:,} bytes, "
@@ -196,3 +209,18 @@ def layer_upstream(where: str, dLdy: ArrayLike, y_shape: Shape, x_dtype: DTypeLi
     dLdy = as_real_array(where, "dLdy", dLdy)
     check_shape(where, "dLdy", dLdy, y_shape, "the shape of forward(x)")
     return dLdy.astype(float_dtype(x_dtype, dLdy.dtype), copy=False)
+
+
+@contextlib.contextmanager
+def inner_errors(where: str, what: str) -> Iterator[None]:
+    """Re-raise a TypeError or ValueError from an inner call (a layer inside a container, a
+    module being converted) as ``"{where}: {what}: {inner message}"``, so the message names
+    the function the user called as well as the inner one that refused.  A message that
+    already starts with ``where`` is left as it is."""
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        if str(error).startswith(f"{where}:"):
+            raise
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(f"{where}: {what}: {error}") from error

@@ -15,8 +15,8 @@ from ._geometry import window_positions
 from ._init import he_normal, init_args
 from ._layer import Layer
 from ._typing import Array, ArrayLike, Config, Grads, Seed
-from ._validate import as_int, check_nbytes
-from .conv4d import check_channels, conv_forward, conv_grads
+from ._validate import as_int
+from .conv4d import check_channels, check_conv_memory, conv_forward, conv_grads
 
 __all__ = ["nn_conv1d_layer"]
 
@@ -64,8 +64,9 @@ class nn_conv1d_layer(Layer):
         check_channels(where, x_shape, self.W.shape, c)
         out = window_positions(where, "x", x_shape, (k,), (self.stride,), (self.padding,),
                                (self.dilation,))
-        check_nbytes(where, "the output", (x_shape[0], f) + out, np.float64)
-        return (x_shape[0], f) + out
+        n, _, w = x_shape
+        check_conv_memory(where, (n, c, 1, w), (f, c, 1, k), self._as_2d()[1], (1,) + out)
+        return (n, f) + out
 
     def forward(self, x: ArrayLike) -> Array:
         """x (N, C, W) -> y (N, F, OW)."""

@@ -50,6 +50,7 @@ __all__ = [
     "conv4d_grad_input",
     "conv4d_grad_weight",
     "check_channels",
+    "check_conv_memory",
     "conv_geometry",
     "conv_forward",
     "conv_grad_input",
@@ -90,12 +91,22 @@ def conv_geometry(where, x_shape, w_shape, stride, padding, dilation,
     check_channels(where, x_shape, w_shape, w_shape[1], x_name, w_name)
     oh, ow = window_positions(where, x_name, x_shape, (kh, kw), stride, padding, dilation,
                               window)
-    # what one image needs at least (chunks never split an image), and the whole output
-    check_nbytes(where, "the padded input of one image", (c, h + 2 * padding[0],
-                                                          w + 2 * padding[1]), np.float64)
+    check_conv_memory(where, x_shape, w_shape, padding, (oh, ow))
+    return stride, padding, dilation, (n, f, oh, ow)
+
+
+def check_conv_memory(where, x_shape, w_shape, padding, y_hw, padded="padded input"):
+    """Raise ValueError when the scratch of a convolution of x (N, C, H, W) with w (F, C, KH,
+    KW) and output (OH, OW) = ``y_hw`` could never be allocated: what one image needs at least
+    (chunks never split an image), and the whole output.  ``padded`` names the padded array
+    in the message (a transposed convolution pads its output)."""
+    n, c, h, w = x_shape
+    f, _, kh, kw = w_shape
+    oh, ow = y_hw
+    check_nbytes(where, f"the {padded} of one image", (c, h + 2 * padding[0],
+                                                      w + 2 * padding[1]), np.float64)
     check_nbytes(where, "the window matrix of one image", (c * kh * kw, oh * ow), np.float64)
     check_nbytes(where, "the output", (n, f, oh, ow), np.float64)
-    return stride, padding, dilation, (n, f, oh, ow)
 
 
 # -- the window matrix and its adjoint -----------------------------------------------------
@@ -115,8 +126,11 @@ def _windows(xp, kernel_size, stride, dilation):
     two spatial axes; dilation then keeps every d-th pixel of each window.  The view aliases
     ``xp``: it is marked read-only so nothing can write into it.
     """
-    c, _, _, n = xp.shape
+    c, hp, wp, n = xp.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    # A step beyond the padded input gives one window either way; capped, its byte stride
+    # fits in NumPy's int64 (a stride of 2**63 would not).
+    sh, sw = min(sh, hp), min(sw, wp)
     spans = (window_span(kh, dh), window_span(kw, dw))
     windows = view_as_windows(xp, (c,) + spans + (n,), step=(1, sh, sw, 1))
     # (1, OH, OW, 1, C, span_h, span_w, N) -> (OH, OW, C, KH, KW, N)

@@ -25,10 +25,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ._saving import explain_mismatch, read_model_file, write_atomically
+from ._saving import read_model_file, write_atomically
 from ._train_fast import fused_plan
 from ._typing import Array, ArrayLike, PathLike
-from ._validate import as_int, as_real_array, as_sequence
+from ._validate import as_int, as_real_array, as_sequence, inner_errors
 
 __all__ = ["nn_sequential_model", "TrainStep"]
 
@@ -69,6 +69,10 @@ def _check_protocol(where, name, obj):
     if not (callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backprop", None))):
         raise TypeError(f"{where}: {name} ({type(obj).__name__}) has no forward/backprop "
                         f"methods")
+
+
+def _label(i, layer):
+    return f"layers[{i}] ({type(layer).__name__})"
 
 
 def _check_path(where, path):
@@ -136,8 +140,13 @@ class nn_sequential_model:
     # -- computation ----------------------------------------------------------------------
     def forward(self, x: ArrayLike) -> Array:
         """x -> the last layer's output (the logits)."""
-        for layer in self.layers:
-            x = layer.forward(x)
+        return self._forward(f"{type(self).__name__}.forward", x)
+
+    def _forward(self, where, x):
+        """``forward``, with a layer's error naming ``where`` and the layer."""
+        for i, layer in enumerate(self.layers):
+            with inner_errors(where, _label(i, layer)):
+                x = layer.forward(x)
         return cast(Array, x)   # the last layer's output: the logits (N, K)
 
     def train_step(self, x: ArrayLike, labels: ArrayLike) -> TrainStep:
@@ -159,15 +168,18 @@ class nn_sequential_model:
         tuple or a list; one without returns dLdx."""
         where = f"{type(self).__name__}.train_step"
         activations: List[Any] = [x]            # the input of every layer, local to this call
-        for layer in self.layers:
-            activations.append(layer.forward(activations[-1]))
+        for i, layer in enumerate(self.layers):
+            with inner_errors(where, _label(i, layer)):
+                activations.append(layer.forward(activations[-1]))
         logits = activations[-1]
-        loss = float(self.loss.forward(logits, labels))
-        upstream = self.loss.backprop(logits, labels)
+        with inner_errors(where, f"loss ({type(self.loss).__name__})"):
+            loss = float(self.loss.forward(logits, labels))
+            upstream = self.loss.backprop(logits, labels)
         grads = []
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
-            result = layer.backprop(activations[i], upstream)
+            with inner_errors(where, _label(i, layer)):
+                result = layer.backprop(activations[i], upstream)
             count = len(_params(layer))
             if count:
                 if not isinstance(result, (tuple, list)) or len(result) != 1 + count:
@@ -191,14 +203,14 @@ class nn_sequential_model:
             raise ValueError(f"{where}: x must have a batch axis, got a 0-D array")
         batch_size = as_int(where, "batch_size", batch_size)
         if len(x) == 0:
-            return self.forward(x)
-        return np.concatenate([self._logits(x[i:i + batch_size])
+            return self._forward(where, x)
+        return np.concatenate([self._logits(where, x[i:i + batch_size])
                                for i in range(0, len(x), batch_size)])
 
-    def _logits(self, x):
+    def _logits(self, where, x):
         """``forward(x)``, by the fused path of ``train_step`` where it applies."""
         fused = fused_plan(self, x)
-        return self.forward(x) if fused is None else fused.logits()
+        return self._forward(where, x) if fused is None else fused.logits()
 
     def predict(self, x: ArrayLike, batch_size: int = 256) -> Array:
         """The predicted class (N,) of each input: argmax of the logits, computed in batches."""
@@ -259,17 +271,8 @@ class nn_sequential_model:
         file is sound and of this model's architecture (else a ValueError)."""
         where = f"{type(self).__name__}.load"
         path = _check_path(where, path)
-        saved, arrays = read_model_file(where, path)
-        mine = self.architecture()
-        if saved != mine:
-            raise ValueError(explain_mismatch(where, path, saved, mine))
-        expected = self._arrays()
-        for key, current in expected.items():
-            value = arrays.get(key)
-            if value is None or value.shape != current.shape or value.dtype.kind not in "biuf":
-                got = "missing" if value is None else f"{value.dtype} {value.shape}"
-                raise ValueError(f"{where}: {path} is damaged: array {key!r} is {got}, expected "
-                                 f"a real array of shape {current.shape}")
+        arrays = read_model_file(where, path, self.architecture(),
+                                 {key: current.shape for key, current in self._arrays().items()})
         for i, layer in enumerate(self.layers):
             names = _param_names(layer)
             if names:

@@ -75,10 +75,26 @@ class _Optimizer:
 
     def step(self, model_or_layers: Any, grads: Sequence[Sequence[ArrayLike]]) -> None:
         """Update every parameter layer once from its gradients (all checked first)."""
-        checked = _checked_step(f"{type(self).__name__}.step", model_or_layers, grads)
+        where = f"{type(self).__name__}.step"
+        checked = _checked_step(where, model_or_layers, grads)
+        self._check_state(where, checked)
         for index, (layer, params, layer_grads) in enumerate(checked):
             layer.update_weights(*(self._delta((index, j), p, g)
                                    for j, (p, g) in enumerate(zip(params, layer_grads))))
+
+
+    def _check_state(self, where, checked):
+        """A ValueError when a kept state entry (a momentum buffer, a moment) no longer has
+        its parameter's shape: the optimizer was stepping another model's parameters."""
+        for index, (_, params, _) in enumerate(checked):
+            for j, p in enumerate(params):
+                entry = self.state.get((index, j))
+                kept = np.shape(entry[1] if isinstance(entry, tuple) else entry)
+                if entry is not None and kept != np.shape(p):
+                    raise ValueError(f"{where}: layer {index}'s parameter {j} has shape "
+                                     f"{np.shape(p)}, but this optimizer's state for it has "
+                                     f"shape {kept}: it was stepping another model (use a new "
+                                     f"optimizer for each model)")
 
 
 class nn_sgd_optimizer(_Optimizer):

@@ -29,7 +29,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 
 from ._layer import Layer
 from ._typing import Array, ArrayLike, Config
-from ._validate import layer_input, layer_upstream
+from ._validate import inner_errors, layer_input, layer_upstream
 
 __all__ = ["nn_residual_block"]
 
@@ -63,19 +63,27 @@ def _param_names(layer):
     return (("W", "b") + tuple(f"param{i}" for i in range(2, count)))[:count]
 
 
-def _run(layers, x, method):
-    """The input of every layer, then the last output: [x, h1, ..., y]."""
+def _label(branch, i, layer):
+    return f"{branch}[{i}] ({type(layer).__name__})"
+
+
+def _run(where, branch, layers, x, method):
+    """The input of every layer, then the last output: [x, h1, ..., y].  An inner layer's
+    error names the block's method and the layer (``body[0] (nn_convolutional_layer)``)."""
     values = [x]
-    for layer in layers:
-        values.append(getattr(layer, method, layer.forward)(values[-1]))
+    for i, layer in enumerate(layers):
+        with inner_errors(where, _label(branch, i, layer)):
+            values.append(getattr(layer, method, layer.forward)(values[-1]))
     return values
 
 
-def _backprop_through(layers, inputs, upstream):
+def _backprop_through(where, branch, layers, inputs, upstream):
     """dL/d(branch input) and the branch's parameter gradients, in get_weights order."""
     grads = []
-    for layer, layer_in in zip(reversed(layers), reversed(inputs[:-1])):
-        result = layer.backprop(layer_in, upstream)
+    for i in reversed(range(len(layers))):
+        layer = layers[i]
+        with inner_errors(where, _label(branch, i, layer)):
+            result = layer.backprop(inputs[i], upstream)
         if isinstance(result, (tuple, list)):
             upstream, grads = result[0], list(result[1:]) + grads
         else:
@@ -114,13 +122,14 @@ class nn_residual_block(Layer):
     def _output_shape(self, where, x_shape):
         """Both branches' output shapes, from the inner layers' ``output_shape``."""
         shapes = []
-        for layers in (self.body, self.shortcut):
+        for branch, layers in (("body", self.body), ("shortcut", self.shortcut)):
             shape = tuple(x_shape)
-            for layer in layers:
+            for i, layer in enumerate(layers):
                 if not callable(getattr(layer, "output_shape", None)):
                     raise TypeError(f"{where}: {type(layer).__name__} does not declare "
                                     f"output_shape, so the block's cannot be computed")
-                shape = tuple(layer.output_shape(shape))
+                with inner_errors(where, _label(branch, i, layer)):
+                    shape = tuple(layer.output_shape(shape))
             shapes.append(shape)
         if shapes[0] != shapes[1]:
             raise ValueError(f"{where}: the body gives shape {shapes[0]} and the shortcut "
@@ -178,35 +187,50 @@ class nn_residual_block(Layer):
             raise ValueError(f"{where}: got {len(arrays)} {what}, the block has {len(names)} "
                              f"parameters ({', '.join(names) or 'none'})")
         chunks, start = [], 0
-        for _, layer in self._inner():
+        for label, layer in self._inner():
             count = len(_params(layer))
             if count:
-                chunks.append((layer, arrays[start:start + count]))
+                chunks.append((f"{label} ({type(layer).__name__})", layer,
+                               arrays[start:start + count]))
                 start += count
         return chunks
 
     def set_weights(self, *params: ArrayLike) -> None:
         """Replace every inner parameter, in get_weights() order; all or none change."""
-        chunks = self._split(self._where("set_weights"), params, "arrays")
-        before = [(layer, _params(layer)) for layer, _ in chunks]
+        where = self._where("set_weights")
+        chunks = self._split(where, params, "arrays")
+        before = [(layer, _params(layer)) for _, layer, _ in chunks]
         try:
-            for layer, values in chunks:
-                layer.set_weights(*values)
+            for label, layer, values in chunks:
+                with inner_errors(where, label):
+                    layer.set_weights(*values)
         except (TypeError, ValueError):
             for layer, values in before:   # the inner layers keep copies: put the old ones back
                 layer.set_weights(*values)
             raise
 
     def update_weights(self, *deltas: ArrayLike) -> None:
-        """``param += delta`` for every inner parameter, in get_weights() order."""
-        for layer, values in self._split(self._where("update_weights"), deltas, "deltas"):
-            layer.update_weights(*values)
+        """``param += delta`` for every inner parameter, in get_weights() order; all or none
+        change (a delta an inner layer refuses undoes the layers updated before it)."""
+        where = self._where("update_weights")
+        chunks = self._split(where, deltas, "deltas")
+        before = [(layer, [p.copy() for p in _params(layer)]) for _, layer, _ in chunks]
+        try:
+            for label, layer, values in chunks:
+                with inner_errors(where, label):
+                    layer.update_weights(*values)
+        except (TypeError, ValueError):
+            for layer, saved in before:   # in place, as update_weights changes them
+                for param, value in zip(_params(layer), saved):
+                    param[...] = value
+            raise
 
     # -- computation ----------------------------------------------------------------------
     def _branches(self, where, x, method):
         """x checked, the activations of both branches, and the output shape."""
         x = layer_input(where, x, None)
-        body, shortcut = _run(self.body, x, method), _run(self.shortcut, x, method)
+        body = _run(where, "body", self.body, x, method)
+        shortcut = _run(where, "shortcut", self.shortcut, x, method)
         if body[-1].shape != shortcut[-1].shape:
             raise ValueError(f"{where}: the body gives shape {body[-1].shape} and the shortcut "
                              f"{shortcut[-1].shape}; they must match to be added "
@@ -228,7 +252,8 @@ class nn_residual_block(Layer):
         where = self._where("backprop")
         _, body, shortcut = self._branches(where, x, "replay")
         dLdy = layer_upstream(where, dLdy, body[-1].shape, body[-1].dtype)
-        dx_body, grads = _backprop_through(self.body, body, dLdy)
-        dx_shortcut, shortcut_grads = _backprop_through(self.shortcut, shortcut, dLdy)
+        dx_body, grads = _backprop_through(where, "body", self.body, body, dLdy)
+        dx_shortcut, shortcut_grads = _backprop_through(where, "shortcut", self.shortcut,
+                                                        shortcut, dLdy)
         dx = dx_body + dx_shortcut
         return (dx, *grads, *shortcut_grads) if self.param_names else dx

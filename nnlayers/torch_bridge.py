@@ -60,6 +60,7 @@ from .resample import nn_downsample_layer, nn_upsample_layer
 from .softmax import nn_softmax_layer
 from .transposed_conv import nn_transposed_conv_layer
 from .transposed_conv1d import nn_transposed_conv1d_layer
+from ._validate import as_int, inner_errors
 
 __all__ = ["to_torch", "from_torch"]
 
@@ -247,9 +248,9 @@ def to_torch(model_or_layer, input_ndim=None):
     """
     where = "to_torch"
     layers, is_model = _kit_layers(where, model_or_layer)
-    if input_ndim is not None and (isinstance(input_ndim, bool)
-                                   or input_ndim not in (2, 3, 4, 5)):
+    if input_ndim is not None and as_int(where, "input_ndim", input_ndim) not in (2, 3, 4, 5):
         raise ValueError(f"{where}: input_ndim must be None, 2, 3, 4 or 5, got {input_ndim!r}")
+    input_ndim = None if input_ndim is None else int(input_ndim)
     converters = [_converter(layer) for layer in layers]   # every TypeError before torch
     torch = _import_torch(where)
     modules = []
@@ -269,7 +270,17 @@ def to_torch(model_or_layer, input_ndim=None):
 
 # -- torch -> kit -------------------------------------------------------------------------
 
+_NUMPY_DTYPES = ("torch.float16", "torch.float32", "torch.float64")
+
+
 def _numpy(tensor):
+    """A NumPy copy of a float16/32/64 tensor that holds data (else a TypeError/ValueError)."""
+    if str(tensor.dtype) not in _NUMPY_DTYPES:
+        raise TypeError(f"from_torch: the module's weights are {tensor.dtype}; the kit takes "
+                        f"{', '.join(_NUMPY_DTYPES)} (convert it first, e.g. module.double())")
+    if tensor.is_meta:
+        raise ValueError("from_torch: the module's weights are on the meta device and hold no "
+                         "data (materialise it first, e.g. module.to_empty(device='cpu'))")
     return tensor.detach().cpu().numpy().copy()
 
 
@@ -443,7 +454,8 @@ def from_torch(module, loss=None):
         if getattr(torch.nn, name, None) is not type(leaf) or name not in _FROM_TORCH:
             raise TypeError(f"{where}: {name} has no kit counterpart; the supported modules "
                             f"are {', '.join(sorted(_FROM_TORCH))} (nn.Sequential opened)")
-        layers.append(_FROM_TORCH[name](leaf, torch))
+        with inner_errors(where, f"{name} (module {i})"):   # e.g. BatchNorm2d(eps=0)
+            layers.append(_FROM_TORCH[name](leaf, torch))
         if name.startswith("Adaptive"):
             follower = leaves[i + 1] if i + 1 < len(leaves) else None
             if not isinstance(follower, torch.nn.Flatten):
@@ -453,4 +465,5 @@ def from_torch(module, loss=None):
             _from_flatten(follower, torch)
             i += 1
         i += 1
-    return nn_sequential_model(layers, nn_cross_entropy_loss() if loss is None else loss)
+    with inner_errors(where, "loss"):
+        return nn_sequential_model(layers, nn_cross_entropy_loss() if loss is None else loss)

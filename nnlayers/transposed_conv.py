@@ -19,7 +19,8 @@ from ._init import he_normal, init_args
 from ._layer import Layer
 from ._typing import Array, ArrayLike, Config, Grads, IntPair, Seed
 from ._validate import as_int, as_int_pair, check_nbytes
-from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
+from .conv4d import (check_channels, check_conv_memory, conv_forward, conv_grad_input,
+                     conv_grad_weight)
 
 __all__ = ["nn_transposed_conv_layer"]
 
@@ -68,6 +69,9 @@ class nn_transposed_conv_layer(Layer):
                              f"size {out} with stride {self.stride} and padding "
                              f"{self.padding}; it must be at least 1x1")
         check_nbytes(where, "the output", (x_shape[0], f) + out, np.float64)
+        # forward is conv4d's input gradient: the output, padded, is that convolution's input
+        check_conv_memory(where, (x_shape[0], f) + out, self.W.shape, self.padding,
+                          tuple(x_shape[2:]), padded="padded output")
         return (x_shape[0], f) + out
 
     def forward(self, x: ArrayLike) -> Array:

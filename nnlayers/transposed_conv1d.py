@@ -24,7 +24,8 @@ from ._init import he_normal, init_args
 from ._layer import Layer
 from ._typing import Array, ArrayLike, Config, Grads, Seed
 from ._validate import as_int
-from .conv4d import check_channels, conv_forward, conv_grad_input, conv_grad_weight
+from .conv4d import (check_channels, check_conv_memory, conv_forward, conv_grad_input,
+                     conv_grad_weight)
 
 __all__ = ["nn_transposed_conv1d_layer", "transposed_output_size"]
 
@@ -70,6 +71,9 @@ class nn_transposed_conv1d_layer(Layer):
             raise ValueError(f"{where}: x of shape {tuple(x_shape)} gives an output of length "
                              f"{out} with filter_size {k}, stride {self.stride} and padding "
                              f"{self.padding}; it must be at least 1")
+        # forward is the 2-D input gradient: the output, padded, is that convolution's input
+        check_conv_memory(where, (x_shape[0], f, 1, out), (c, f, 1, k), self._as_2d()[1],
+                          (1, x_shape[2]), padded="padded output")
         return (x_shape[0], f, out)
 
     def _as_2d(self):

@@ -171,9 +171,9 @@ def test_relative_errors_both_zero_is_agreement():
 
 
 def test_bad_settings_raise():
-    with pytest.raises(ValueError, match="gradcheck: trials must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="^check_layer: trials must be >= 1, got 0"):
         check_layer(ReLU(), np.ones(3), trials=0)
-    with pytest.raises(ValueError, match="gradcheck: method must be one of"):
+    with pytest.raises(ValueError, match="^check_layer: method must be one of"):
         check_layer(ReLU(), np.ones(3), method="backward")
 
 
