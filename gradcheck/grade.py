@@ -314,7 +314,8 @@ class _Grading:
                                           what=f"{name}.__init__")
         if not answer.get("ok"):
             raise HomeworkRaised(f"constructor raised {answer.get('error')}")
-        params = [out[f"p{i}"] for i in range(int(answer.get("count", 0))) if f"p{i}" in out]
+        held = [out[f"p{i}"] for i in range(int(answer.get("count", 0))) if f"p{i}" in out]
+        params = _grader_parameters(held, initial, rng)
         cls = RemoteParamLayer if params else RemoteLayer
         return cls(self.worker, handle, params, name), params
 
@@ -374,6 +375,18 @@ class _Grading:
             except (HomeworkRaised, ReferenceError_) as error:
                 report.results.append(_error_row(str(error), case.label, s.strict, "dLdx (ties)"))
         return report
+
+
+def _grader_parameters(held, initial, rng):
+    """The parameters every check of a layer runs with, drawn by the grader: the homework's
+    constructor only tells their shapes (``held``).  A constructor that sets W = 0 would make
+    the reference's forward and dLdx vanish, so that a forward ignoring W agreed with it.  The
+    grader's own draws (``initial``) when the homework holds them in the same shapes, else
+    normal values in the homework's shapes; they travel with every call."""
+    if len(initial) == len(held) and all(np.shape(a) == np.shape(h)
+                                         for a, h in zip(initial, held)):
+        return [np.array(a, dtype=np.float64) for a in initial]
+    return [rng.normal(0.0, 1.0, np.shape(h)) for h in held]
 
 
 _PARAM_NAMES = {"batchnorm": ("gamma", "beta")}

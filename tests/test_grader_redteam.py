@@ -1,0 +1,203 @@
+"""Homework written to fool or hang the grader, beyond tests/test_grader.py's tricks: weights
+chosen so that a wrong forward agrees with the reference, answers forged on the worker's own
+channel, a classmate's copy read at grading time, signals, processes and native calls through
+entry points the audit hook never sees.  Each must fail (or be refused and noted) and leave
+every other student's grade alone."""
+
+import json
+import os
+
+import pytest
+
+from gradcheck.cli import main
+from gradcheck.grade import Settings, grade_class
+from grader_homework import course_file
+
+CONV = "nn_convolutional_layer"
+INIT = "        self.b = 0.01 + np.zeros((1, num_filters, 1, 1))\n"
+
+
+def _with(source, anchor, code, indent=8):
+    """``source`` with ``code`` inserted after the line(s) ``anchor`` (which occur once)."""
+    assert source.count(anchor) == 1
+    lines = "".join(" " * indent + line + "\n" for line in code.strip("\n").splitlines())
+    return source.replace(anchor, anchor + lines, 1)
+
+
+def _grade(capsys, path, *extra):
+    status = main([str(path), "--json", "--trials", "2", "--timeout", "5", *extra])
+    return status, json.loads(capsys.readouterr().out)["submissions"][0]
+
+
+def _rows(submission):
+    return {(check["gradient"], check["case"]): check
+            for layer in submission["layers"] for check in layer["checks"]}
+
+
+# ---- the homework's own weights ------------------------------------------------------------
+
+# W = 0 makes the reference's forward b and its dLdx 0: a forward that never convolves (here:
+# the bias alone) and a zero dLdx agreed with it while dLdW and dLdb were right.
+IGNORES_W = {"result": "np.zeros_like(out) + self.b", "grads": "0 * dLdx, dLdW, dLdb"}
+
+
+def test_weights_the_constructor_sets_to_zero_do_not_hide_a_wrong_forward(tmp_path, capsys):
+    source = _with(course_file(**IGNORES_W), INIT, "self.W = 0 * self.W")
+    path = tmp_path / "hw.py"
+    path.write_text(source)
+    status, submission = _grade(capsys, f"{path}:{CONV}")
+    rows = _rows(submission)
+    assert status == 1 and not submission["passed"]
+    assert rows[("forward", "course shapes")]["status"] == "FAIL"
+    assert rows[("dLdx", "course shapes")]["status"] == "FAIL"
+    assert rows[("dLdW", "course shapes")]["status"] == "ok"
+
+
+DLFS_IGNORES_W = '''
+import numpy as np
+
+
+class Convolution:
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W, self.b = np.zeros_like(W), np.zeros_like(b)    # the given weights thrown away
+        self.stride, self.pad = stride, pad
+
+    def forward(self, x):
+        self.x = x
+        FN, C, FH, FW = self.W.shape
+        N, _, H, W = x.shape
+        out_h = (H + 2 * self.pad - FH) // self.stride + 1
+        out_w = (W + 2 * self.pad - FW) // self.stride + 1
+        return np.zeros((N, FN, out_h, out_w)) + self.b.reshape(1, FN, 1, 1)
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        self.db = dout.sum(axis=(0, 2, 3))
+        self.dW = np.zeros_like(self.W)
+        for i in range(FH):
+            for j in range(FW):
+                patch = self.x[:, :, i:i + dout.shape[2], j:j + dout.shape[3]]
+                self.dW[:, :, i, j] = np.einsum("nfhw,nchw->fc", dout, patch)
+        return np.zeros_like(self.x)
+'''
+
+
+def test_dlfs_weights_replaced_by_zeros_do_not_hide_a_wrong_forward(tmp_path, capsys):
+    (tmp_path / "hw" / "common").mkdir(parents=True)
+    (tmp_path / "hw" / "common" / "layers.py").write_text(DLFS_IGNORES_W)
+    status, submission = _grade(capsys, tmp_path / "hw")
+    rows = _rows(submission)
+    assert status == 1
+    assert rows[("forward", "course shapes")]["status"] == "FAIL"
+    assert rows[("dLdW", "course shapes")]["status"] == "ok"
+
+
+# ---- answers forged on the worker's channel ---------------------------------------------------
+
+FORGE = '''
+import json as _json, os as _os, struct as _struct, sys as _sys
+_fd = _json.loads(_sys.argv[1])["write_fd"]
+_head = {HEAD}
+_os.write(_fd, _struct.pack(">II", len(_head), 0) + _head)
+'''
+FORGERIES = {   # where it is sent -> the header (bytes)
+    "a count of 10**15 (the grader looped over it)": (
+        "constructor", 'b\'{"ok": true, "count": 1000000000000000, "arrays": []}\''),
+    "a header nested 200000 deep (RecursionError in the grader)": ("load", "b'[' * 200000"),
+    "a number where a list of strings belongs": (
+        "load", 'b\'{"ok": true, "names": [], "missing_imports": 5, "arrays": []}\''),
+}
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_a_forged_answer_ends_the_worker_not_the_grader(forgery, tmp_path, capsys):
+    where, head = FORGERIES[forgery]
+    code = FORGE.replace("{HEAD}", head)
+    source = course_file(**IGNORES_W)
+    source = _with(source, INIT, code) if where == "constructor" else \
+        course_file(**dict(IGNORES_W, conv_body=code))
+    path = tmp_path / "hw.py"
+    path.write_text(source)
+    status, submission = _grade(capsys, f"{path}:{CONV}")
+    assert status == 1 and not submission["passed"]
+    assert "malformed answer" in submission["error"], submission["error"]
+
+
+# ---- escaping the audit hook ---------------------------------------------------------------
+
+ESCAPES = {   # what is tried -> code that prints "<name> done" when it was allowed
+    "signal through a pidfd": "signal.pidfd_send_signal(os.pidfd_open(os.getppid()), 0)",
+    "subprocess's own fork_exec": (
+        "if not isinstance(subprocess._fork_exec, type(len)):\n    raise PermissionError"),
+    "re-importing _signal": (
+        "saved = sys.modules.pop('_signal')\ntry:\n    import _signal\n"
+        "finally:\n    sys.modules['_signal'] = saved"),
+    "the grader's /proc entry": "open(f'/proc/{os.getppid()}/cmdline', 'rb').read()",
+    "a symbol from the interpreter": "ctypes.pythonapi.getppid()",
+    "a symbol through a library's file name": (
+        "g = {}\nexec(compile('import ctypes\\ndef f():\\n    return ctypes.pythonapi.getppid()',"
+        " np.__file__, 'exec'), g)\ng['f']()"),
+}
+
+
+def test_signals_processes_and_native_calls_are_refused(tmp_path, capsys):
+    attempts = "import ctypes, os, signal, subprocess, sys\n"      # run by the class body
+    for name, code in sorted(ESCAPES.items()):
+        body = "\n".join("    " + line for line in code.splitlines())
+        attempts += f"try:\n{body}\n    print({name!r}, 'done')\nexcept BaseException:\n    pass\n"
+    path = tmp_path / "hw.py"
+    path.write_text(course_file(conv_body=attempts))
+    status, submission = _grade(capsys, f"{path}:{CONV}")
+    assert status == 0, submission["note"]            # the layers are right
+    assert " done" not in submission["output"]["stdout"], submission["output"]["stdout"]
+    denied = " ".join(submission["denied"])
+    assert "ctypes.dlsym" in denied and "another process" in denied
+
+
+# ---- another student's grade ------------------------------------------------------------------
+
+COPYCAT = '''
+FOUND = []
+
+
+def _copy_a_classmate():
+    """Wait (once) for another worker's folder and load the classmate's class from it."""
+    import glob, os, time
+    if FOUND:
+        return FOUND[0]
+    FOUND.append(None)
+    mine = os.getcwd()
+    for _ in range(40):
+        for path in glob.glob(os.path.join(os.path.dirname(mine), "gradcheck-*", "*", "*.py")):
+            if path.startswith(mine):
+                continue
+            try:
+                source = open(path).read()
+            except OSError:
+                continue
+            if "class nn_convolutional_layer" in source and "COPYCAT" not in source:
+                found = {}
+                exec(source.split("# the course's test loop")[0], found)
+                FOUND[0] = found["nn_convolutional_layer"]
+                return FOUND[0]
+        time.sleep(0.1)
+'''
+
+
+def test_a_classmates_copy_is_out_of_reach_while_both_are_graded(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    right = course_file()
+    (folder / "a_right.py").write_text(right)
+    copycat = course_file(**dict(
+        IGNORES_W, top=COPYCAT,
+        forward="other = _copy_a_classmate()  # COPYCAT\nif other is not None:\n"
+                "    return other.forward(self, x)",
+        backprop="other = _copy_a_classmate()\nif other is not None:\n"
+                 "    return other.backprop(self, x, dLdy)"))
+    (folder / "b_copycat.py").write_text(copycat)
+    graded = {s.name: s for s in grade_class(folder, Settings(trials=2, timeout=10), jobs=2)}
+    assert graded["a_right.py"].passed, graded["a_right.py"].note
+    assert not graded["b_copycat.py"].passed
+    assert any("reading" in d for d in graded["b_copycat.py"].denied), graded["b_copycat.py"].denied
+    assert sorted(os.listdir(folder)) == ["a_right.py", "b_copycat.py"]
