@@ -239,6 +239,7 @@ class Worker:
         try:
             protocol.write_message(self.send_fd, header, arrays)
             answer, out = protocol.read_message(self.receive_fd, self.deadline)
+            protocol.check_answer(answer, out)
         except protocol.ChannelTimeout:
             self._end(f"time limit: no answer within {self.timeout:g} s of wall clock "
                       f"(during {what}); the worker's process group was killed")
