@@ -86,7 +86,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Modules that would reach around the hook (native calls, unaudited process creation):
 # a fresh import of them is refused (those already loaded are disarmed in ``_disarm``).
 _DENIED_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "_gdbm", "_dbm",
-                             "_multiprocessing"})
+                             "_multiprocessing", "_signal"})
 _GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 
 
@@ -99,6 +99,11 @@ def make_confinement(work_dir, forbidden_reads):
     """
     root = os.path.realpath(work_dir)
     forbidden = tuple(os.path.realpath(p) for p in forbidden_reads)
+    # other workers' folders (their copies of other students' homework: copying a classmate's
+    # answer at grading time) and other processes' /proc entries (the grader's pipes to the
+    # other workers are under /proc/<grader>/fd; reading them steals another student's answers)
+    siblings = os.path.join(os.path.dirname(root), os.path.basename(root).split("-")[0] + "-")
+    own_proc = f"/proc/{os.getpid()}"
     denied = []
     libraries = tuple(sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
                                                              sys.exec_prefix)}))
@@ -130,20 +135,27 @@ def make_confinement(work_dir, forbidden_reads):
                 isinstance(flags, int) and flags & _WRITE_FLAGS)
             if writing and not writable(resolved):
                 deny(f"writing {resolved}")
-            if any(inside(resolved, top) for top in forbidden):
+            if any(inside(resolved, top) for top in forbidden) or (
+                    resolved.startswith(siblings) and not inside(resolved, root)):
                 deny(f"reading {resolved} (outside the submission's own copy)")
+            if resolved.startswith("/proc/") and resolved.split("/")[2].isdigit() \
+                    and not inside(resolved, own_proc):
+                deny(f"reading {resolved} (another process)")
         elif event.startswith("ctypes."):
-            # Installed libraries (torch, scipy) load and call their own native code through
-            # ctypes; homework may not: a library path outside the installation is refused,
-            # and so is any other ctypes action made directly by the homework's own code.
+            # Installed libraries (torch, scipy) load their own native code through ctypes
+            # when imported; a library path outside the installation is refused.  Nothing
+            # else of ctypes is used once NumPy and torch are imported (measured), and the
+            # caller cannot be told from its frames (ctypes' own code looks symbols up; a
+            # function compiled under a library's file name looks like the library): every
+            # other ctypes action (dlsym: ``ctypes.pythonapi.kill``, cdata...) is refused.
             if event == "ctypes.dlopen":
                 name = args[0] if args else None
                 path = os.path.realpath(os.fsdecode(name)) if isinstance(name, (str, bytes)) and \
                     os.path.isabs(os.fsdecode(name)) else None
                 if path is None or not any(inside(path, top) for top in libraries):
                     deny(f"{event} {_short(args)}")
-            elif inside(os.path.realpath(sys._getframe(1).f_code.co_filename), root):
-                deny(f"{event} from the homework's code")
+            else:
+                deny(f"{event} {_short(args)}")
         elif event == "import":
             if args and str(args[0]).split(".")[0] in _DENIED_IMPORTS:
                 if len(denied) < 50:
@@ -163,12 +175,22 @@ def make_confinement(work_dir, forbidden_reads):
 
 
 def _disarm():
-    """Replace the unaudited process-creation entry point of a module already loaded."""
-    def refused(*args, **kwargs):
-        raise PermissionError("gradcheck's worker refused: starting a process")
-    module = sys.modules.get("_posixsubprocess")
-    if module is not None:
-        module.fork_exec = refused
+    """Replace the unaudited entry points of modules already loaded: process creation
+    (``_posixsubprocess.fork_exec``, which subprocess also keeps as ``_fork_exec``) and
+    signals through a pidfd (``signal.pidfd_send_signal``: a SIGSTOP to the grader would
+    hang it); their modules may not be imported afresh (``_DENIED_IMPORTS``)."""
+    def refuser(what):
+        def refused(*args, **kwargs):
+            raise PermissionError(f"gradcheck's worker refused: {what}")
+        return refused
+    entries = (("_posixsubprocess", "fork_exec", "starting a process"),
+               ("subprocess", "_fork_exec", "starting a process"),
+               ("_signal", "pidfd_send_signal", "sending a signal"),
+               ("signal", "pidfd_send_signal", "sending a signal"))
+    for module_name, attribute, what in entries:
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, attribute):
+            setattr(module, attribute, refuser(what))
 
 
 def _short(args):
