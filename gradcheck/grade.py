@@ -184,6 +184,23 @@ class _Serialized:
             return self.layer.backprop(x, dLdy)
 
 
+# The largest source file the grader parses, and the most it parses of one folder: a syntax
+# tree takes some 250 times the file's size in the grader's memory (a 90 MB file of
+# assignments took 22 GB, 1 MB took 0.5 GB and 9 s), and honest homework is a few kilobytes.
+# The worker, under its memory limit, parses what it loads itself.
+MAX_SOURCE = 1 << 19
+MAX_SOURCES = 4 * MAX_SOURCE
+
+
+def _source(file):
+    """The text of a homework file; ValueError when it is over ``MAX_SOURCE`` bytes."""
+    size = file.stat().st_size
+    if size > MAX_SOURCE:
+        raise ValueError(f"{file.name} is {size} bytes; the grader parses source files of at "
+                         f"most {MAX_SOURCE} bytes")
+    return file.read_text(encoding="utf-8", errors="replace")
+
+
 def _parse(source):
     with _PARSING:
         return ast.parse(source)
@@ -209,10 +226,14 @@ def find_targets(path, wanted=None, style=None):
     each style, found by parsing: no homework code runs in the grader.  ``wanted`` restricts to
     those names (any class with the layer protocol, when the grader has no suite for it);
     ``style`` forces one style."""
-    found = {}
+    found, parsed = {}, 0
     for file in _python_files(path):
         try:
-            tree = _parse(file.read_text(encoding="utf-8", errors="replace"))
+            source = _source(file)
+            parsed += len(source)
+            if parsed > MAX_SOURCES:
+                break
+            tree = _parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError, OSError):
             continue
         imports_torch = any(isinstance(n, (ast.Import, ast.ImportFrom)) and "torch" in ast.dump(n)
@@ -248,7 +269,10 @@ def parse_problem(path):
     path = Path(path)
     if not path.is_file():
         return ""
-    source = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        source = _source(path)
+    except (ValueError, OSError) as error:
+        return str(error)
     try:
         _parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:

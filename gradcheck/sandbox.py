@@ -42,6 +42,7 @@ __all__ = ["Worker", "WorkerEnded", "Tripwire", "GraderTampered", "OUTPUT_CAP", 
 OUTPUT_CAP = 8000
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 NOBODY = 65534
+FOLDER_PREFIX = "gradcheck-"     # each worker's temporary folder; none may read another's
 _copy_limits = {"files": 500, "bytes": 20 << 20}
 
 
@@ -184,7 +185,7 @@ class Worker:
         self.deadline = self.started + self.timeout
         self.denied = []
         self.ended = None
-        self.folder = Path(tempfile.mkdtemp(prefix="gradcheck-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
         self.unprivileged = _can_run_as_nobody()
         try:
             self.copy = _copy_submission(submission, self.folder / "submission")
@@ -206,6 +207,7 @@ class Worker:
             "read_fd": to_worker_r, "write_fd": from_worker_w, "work_dir": str(self.folder),
             "memory": self.memory, "cpu": int(self.timeout) + 5,
             "forbidden_reads": [str(p) for p in forbidden_reads],
+            "siblings": str(self.folder.parent / FOLDER_PREFIX),
             "paths": _kit_paths(), "preload": self.preload,
         }
         folder = str(self.folder)

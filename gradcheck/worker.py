@@ -90,19 +90,20 @@ _DENIED_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "_gdbm", "
 _GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 
 
-def make_confinement(work_dir, forbidden_reads):
+def make_confinement(work_dir, forbidden_reads, siblings=None):
     """``(hook, denied)``: an audit hook enforcing the worker's policy, and the list it
-    appends a line to for every refused action.
+    appends a line to for every refused action.  ``siblings``: the path prefix of the other
+    workers' folders (``/tmp/gradcheck-``), which may not be read.
 
     The policy lives in the hook's closure (immutable values) and, once installed, nothing
     but the interpreter refers to the hook; the gc events that could find it are refused.
     """
     root = os.path.realpath(work_dir)
     forbidden = tuple(os.path.realpath(p) for p in forbidden_reads)
-    # other workers' folders (their copies of other students' homework: copying a classmate's
-    # answer at grading time) and other processes' /proc entries (the grader's pipes to the
-    # other workers are under /proc/<grader>/fd; reading them steals another student's answers)
-    siblings = os.path.join(os.path.dirname(root), os.path.basename(root).split("-")[0] + "-")
+    # Not readable either: other workers' folders (their copies of other students' homework:
+    # a classmate's answer loaded at grading time) and other processes' /proc entries (the
+    # grader's pipes to the other workers are under /proc/<grader>/fd).
+    siblings = os.path.realpath(siblings) if siblings else None
     own_proc = f"/proc/{os.getpid()}"
     denied = []
     libraries = tuple(sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
@@ -136,7 +137,7 @@ def make_confinement(work_dir, forbidden_reads):
             if writing and not writable(resolved):
                 deny(f"writing {resolved}")
             if any(inside(resolved, top) for top in forbidden) or (
-                    resolved.startswith(siblings) and not inside(resolved, root)):
+                    siblings and resolved.startswith(siblings) and not inside(resolved, root)):
                 deny(f"reading {resolved} (outside the submission's own copy)")
             if resolved.startswith("/proc/") and resolved.split("/")[2].isdigit() \
                     and not inside(resolved, own_proc):
@@ -248,7 +249,8 @@ def main():
             pass
     read_fd, write_fd = settings["read_fd"], settings["write_fd"]
     os.chdir(settings["work_dir"])
-    hook, denied = make_confinement(settings["work_dir"], settings.get("forbidden_reads", []))
+    hook, denied = make_confinement(settings["work_dir"], settings.get("forbidden_reads", []),
+                                    settings.get("siblings"))
     _disarm()
     sys.addaudithook(hook)
     del hook   # from here on only the interpreter refers to it

@@ -201,3 +201,13 @@ def test_a_classmates_copy_is_out_of_reach_while_both_are_graded(tmp_path):
     assert not graded["b_copycat.py"].passed
     assert any("reading" in d for d in graded["b_copycat.py"].denied), graded["b_copycat.py"].denied
     assert sorted(os.listdir(folder)) == ["a_right.py", "b_copycat.py"]
+
+
+# ---- the grader's own parsing ------------------------------------------------------------------
+
+def test_a_huge_source_file_is_refused_before_the_grader_parses_it(tmp_path, capsys):
+    # parsing 90 MB of "X = 1" lines took the grader 22 GB of memory; refused at 512 KiB
+    path = tmp_path / "hw.py"
+    path.write_text(course_file() + "X = 1\n" * 100_000)
+    status, submission = _grade(capsys, path)
+    assert status == 1 and "the grader parses source files of at most" in submission["error"]
