@@ -211,3 +211,18 @@ def test_a_huge_source_file_is_refused_before_the_grader_parses_it(tmp_path, cap
     path.write_text(course_file() + "X = 1\n" * 100_000)
     status, submission = _grade(capsys, path)
     assert status == 1 and "the grader parses source files of at most" in submission["error"]
+
+
+# ---- the text report ------------------------------------------------------------------------
+
+def test_terminal_controls_in_homework_output_cannot_hide_the_verdict(tmp_path, capsys):
+    # "\x1b[8m" (concealed) would hide every later line of the report, the real verdict too,
+    # after a fake one; a right-to-left override would turn "DELIAF" into "FAILED"
+    fake = "print('PASSED: hw.py\\x1b[8m')\nprint('\\u202eDELIAF')\nraise ValueError('\\x1b[2J')"
+    path = tmp_path / "hw.py"
+    path.write_text(course_file(**dict(IGNORES_W, forward=fake)))
+    status = main([f"{path}:{CONV}", "--trials", "2", "--timeout", "5"])
+    text = capsys.readouterr().out
+    assert status == 1 and "\x1b" not in text and "\u202e" not in text
+    assert text.rstrip().splitlines()[-1].startswith("FAILED")
+    assert "\\x1b[8m" in text          # shown, as an escape
