@@ -146,6 +146,29 @@ class RemoteParamLayer(RemoteLayer):
         self._params = [np.array(p, dtype=np.float64) for p in params]
 
 
+class _Split:
+    """A layer with no reference, checked across two workers: forward (every finite-difference
+    probe) in one, backprop in the other.  A process that saw both the probes and the upstream
+    gradient could fit a "gradient" to the probes it was asked by least squares, and agree
+    with finite differences without being the derivative anywhere else."""
+
+    def __init__(self, front, back):
+        self.front, self.back = front, back
+        if hasattr(front, "get_weights"):
+            self.get_weights, self.set_weights = front.get_weights, self._set_weights
+
+    def _set_weights(self, *params):
+        for side in (self.front, self.back):
+            if hasattr(side, "set_weights"):
+                side.set_weights(*params)
+
+    def forward(self, x):
+        return self.front.forward(x)
+
+    def backprop(self, x, dLdy):
+        return self.back.backprop(x, dLdy)
+
+
 # -- finding what to grade ------------------------------------------------------------------
 
 @dataclass
@@ -293,13 +316,24 @@ def class_entries(folder):
 class _Grading:
     """One submission's grading session (the worker and the grader's bookkeeping)."""
 
-    def __init__(self, worker, settings, submission, root):
+    def __init__(self, worker, settings, submission, root, spare=None):
         self.worker, self.settings, self.submission, self.root = worker, settings, submission, root
         self.loaded = {}
         self.handles = 0
+        self.file = None
+        self.spare = spare          # starts a second worker, for backprop of a generic layer
+        self.twin = None
+
+    def backprop_side(self):
+        """The second worker's grading session, with the current file loaded (started once)."""
+        if self.twin is None:
+            self.twin = _Grading(self.spare(), self.settings, self.submission, self.root)
+        self.twin.load(self.file)
+        return self.twin
 
     def load(self, file):
         """Load ``file`` (a path inside the original submission) in the worker, once."""
+        self.file = file
         if self.worker.copy.is_file():
             target, relative = self.worker.copy, Path(self.worker.copy.name)
         else:
@@ -352,6 +386,8 @@ class _Grading:
             counts = case.course or s.strict
             try:
                 layer, params = self.build(name, spec, case)
+                if spec.kind == "generic" and self.spare is not None:
+                    layer = _Split(layer, self.backprop_side().build(name, spec, case)[0])
             except HomeworkRaised as error:
                 text = str(error)
                 if not case.course and "accepts none of the course's calls" in text:
@@ -492,15 +528,19 @@ def grade_submission(path: "str | Path", settings: Settings, *, names: Any = Non
                             f"with FILE:Name to check any class with the layer protocol")
         submission.seconds = time.monotonic() - started
         return submission
+    preload = ["torch"] if any(t.style == "course_torch" for t in targets) and \
+        _torch_available() else []
+
+    def start_worker():
+        return Worker(path, timeout=settings.timeout, memory=settings.memory,
+                      forbidden_reads=forbidden_reads, extra_files=extra_files, preload=preload)
     try:
-        preload = ["torch"] if any(t.style == "course_torch" for t in targets) and \
-            _torch_available() else []
-        worker = Worker(path, timeout=settings.timeout, memory=settings.memory,
-                        forbidden_reads=forbidden_reads, extra_files=extra_files, preload=preload)
+        worker = start_worker()
     except (OSError, ValueError) as error:
         submission.error = f"could not start a worker: {describe_error(error)}"
         return submission
-    grading = _Grading(worker, settings, submission, path if path.is_dir() else path.parent)
+    grading = _Grading(worker, settings, submission, path if path.is_dir() else path.parent,
+                       spare=start_worker)
     try:
         for target in targets:
             spec = generic_spec(settings.shape) if target.generic else spec_for(target.name, target.style)
@@ -526,14 +566,27 @@ def grade_submission(path: "str | Path", settings: Settings, *, names: Any = Non
             submission.reports.append(grading.grade_class(target.name, spec))
     except WorkerEnded as error:
         submission.error = error.reason
+    except (OSError, ValueError) as error:       # the second worker could not start
+        submission.error = f"could not start a worker: {describe_error(error)}"
     finally:
-        worker.close()
-        submission.output = worker.output()
-        submission.denied = list(worker.denied)
+        _finish(submission, worker, grading.twin and grading.twin.worker)
         submission.seconds = time.monotonic() - started
     if tripwire is not None:
         tripwire.check(submission.name)
     return submission
+
+
+def _finish(submission, worker, second=None):
+    """Close the submission's worker(s); keep their output and what they refused."""
+    worker.close()
+    submission.output = worker.output()
+    submission.denied = list(worker.denied)
+    if second is not None:
+        second.close()
+        for stream, text in second.output().items():
+            if text.strip():
+                submission.output[stream] += f"\n[the second worker, which ran backprop]\n{text}"
+        submission.denied += second.denied
 
 
 def _torch_available():

@@ -226,3 +226,40 @@ def test_terminal_controls_in_homework_output_cannot_hide_the_verdict(tmp_path, 
     assert status == 1 and "\x1b" not in text and "\u202e" not in text
     assert text.rstrip().splitlines()[-1].startswith("FAILED")
     assert "\\x1b[8m" in text          # shown, as an escape
+
+
+# ---- a layer with no reference ---------------------------------------------------------------
+
+GENERIC = '''
+import numpy as np
+
+SEEN = []
+
+
+class Triple:
+    def forward(self, x):
+        y = 3.0 * x
+        SEEN.append((x.copy(), y.copy()))
+        return y
+
+    def backprop(self, x, dLdy):
+        if {honest}:
+            return 3.0 * dLdy
+        # never derived: the least-squares fit of the finite-difference probes forward saw
+        base = next(y for p, y in SEEN if np.array_equal(p, x))
+        rows = [((p - x).ravel(), np.sum(dLdy * (y - base))) for p, y in SEEN
+                if p.shape == x.shape and not np.array_equal(p, x)]
+        if not rows:
+            return np.zeros_like(x)
+        fit = np.linalg.lstsq(np.array([r for r, _ in rows]), np.array([v for _, v in rows]),
+                              rcond=None)[0]
+        return fit.reshape(x.shape)
+'''
+
+
+@pytest.mark.parametrize("honest", [True, False])
+def test_a_backprop_fitted_to_the_probes_forward_saw_fails(honest, tmp_path, capsys):
+    path = tmp_path / "hw.py"
+    path.write_text(GENERIC.replace("{honest}", str(honest)))
+    status, submission = _grade(capsys, f"{path}:Triple", "--shape", "2,3,5,5", "--trials", "5")
+    assert (status == 0) == honest and submission["passed"] == honest, submission["note"]
