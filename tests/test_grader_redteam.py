@@ -263,3 +263,18 @@ def test_a_backprop_fitted_to_the_probes_forward_saw_fails(honest, tmp_path, cap
     path.write_text(GENERIC.replace("{honest}", str(honest)))
     status, submission = _grade(capsys, f"{path}:Triple", "--shape", "2,3,5,5", "--trials", "5")
     assert (status == 0) == honest and submission["passed"] == honest, submission["note"]
+
+
+# ---- shadowing --------------------------------------------------------------------------------
+
+def test_modules_named_like_the_graders_next_to_the_homework_change_nothing(tmp_path, capsys):
+    folder = tmp_path / "hw"
+    folder.mkdir()
+    (folder / "hw.py").write_text(course_file(**IGNORES_W))
+    for name in ("numpy", "gradcheck", "nnlayers", "protocol", "styles", "loading", "json",
+                 "struct", "select", "skimage", "sitecustomize"):
+        (folder / f"{name}.py").write_text(f"print('PASSED')\nraise SystemExit('{name} shadowed')\n")
+    status, submission = _grade(capsys, folder)
+    verdicts = {layer["layer"]: layer["passed"] for layer in submission["layers"]}
+    assert status == 1 and verdicts == {CONV: False, "nn_maxpool_layer": True}, submission["note"]
+    assert "shadowed" not in json.dumps(submission)
