@@ -233,7 +233,9 @@ def _python_files(path):
     path = Path(path)
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)[:500]
+    # regular files only, as the worker's copy holds (a FIFO named x.py would block the read)
+    return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts
+                  and p.is_file() and not p.is_symlink())[:500]
 
 
 def _style_of(node, imports_torch):
@@ -606,7 +608,12 @@ def grade_class(folder: "str | Path", settings: Settings, *, jobs: int = 1,
     tripwire = Tripwire(grader_folders())
 
     def one(entry):
-        result = grade_submission(entry, settings, forbidden_reads=[folder], tripwire=tripwire)
+        if entry.is_symlink():      # eve.py -> alice.py would be graded as alice's work
+            result = Submission(entry.name, error=f"{entry.name} is a symbolic link: not graded "
+                                f"(a submission is a file or folder of its own)")
+        else:
+            result = grade_submission(entry, settings, forbidden_reads=[folder],
+                                      tripwire=tripwire)
         if progress is not None:
             progress(result)
         return result

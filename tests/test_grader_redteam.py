@@ -278,3 +278,16 @@ def test_modules_named_like_the_graders_next_to_the_homework_change_nothing(tmp_
     verdicts = {layer["layer"]: layer["passed"] for layer in submission["layers"]}
     assert status == 1 and verdicts == {CONV: False, "nn_maxpool_layer": True}, submission["note"]
     assert "shadowed" not in json.dumps(submission)
+
+
+def test_a_link_to_a_classmate_or_a_fifo_in_a_class_folder_is_not_graded(tmp_path):
+    folder = tmp_path / "class"
+    (folder / "carol").mkdir(parents=True)
+    (folder / "alice.py").write_text(course_file())
+    (folder / "eve.py").symlink_to(folder / "alice.py")         # eve's "submission"
+    (folder / "carol" / "hw.py").write_text(course_file(**IGNORES_W))
+    os.mkfifo(folder / "carol" / "blocks.py")                  # reading it would never return
+    graded = {s.name: s for s in grade_class(folder, Settings(trials=2, timeout=10), jobs=2)}
+    assert graded["alice.py"].passed
+    assert not graded["eve.py"].passed and "symbolic link" in graded["eve.py"].error
+    assert not graded["carol"].passed and graded["carol"].reports
