@@ -136,6 +136,10 @@ def make_confinement(work_dir, forbidden_reads, siblings=None):
                 isinstance(flags, int) and flags & _WRITE_FLAGS)
             if writing and not writable(resolved):
                 deny(f"writing {resolved}")
+            if mode is None and os.path.isdir(resolved):
+                # os.open of a folder: its descriptor as dir_fd would make every later path
+                # relative to it, and the event does not carry dir_fd (a write anywhere)
+                deny(f"opening the folder {resolved} as a descriptor")
             if any(inside(resolved, top) for top in forbidden) or (
                     siblings and resolved.startswith(siblings) and not inside(resolved, root)):
                 deny(f"reading {resolved} (outside the submission's own copy)")

@@ -291,3 +291,18 @@ def test_a_link_to_a_classmate_or_a_fifo_in_a_class_folder_is_not_graded(tmp_pat
     assert graded["alice.py"].passed
     assert not graded["eve.py"].passed and "symbolic link" in graded["eve.py"].error
     assert not graded["carol"].passed and graded["carol"].reports
+
+
+def test_a_folder_descriptor_does_not_open_a_way_out(tmp_path, capsys):
+    # the "open" audit event of os.open carries no dir_fd: a path relative to a descriptor of
+    # a folder outside looked like one inside the worker's folder
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    trick = (f"import os\ntry:\n    folder = os.open({str(outside)!r}, os.O_RDONLY)\n"
+             "    os.write(os.open('planted.txt', os.O_WRONLY | os.O_CREAT, dir_fd=folder), b'x')\n"
+             "except OSError:\n    pass")
+    path = tmp_path / "hw.py"
+    path.write_text(course_file(conv_body=trick))
+    status, submission = _grade(capsys, f"{path}:{CONV}")
+    assert status == 0 and not (outside / "planted.txt").exists()
+    assert any("opening the folder" in d for d in submission["denied"])
