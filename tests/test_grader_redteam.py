@@ -293,16 +293,25 @@ def test_a_link_to_a_classmate_or_a_fifo_in_a_class_folder_is_not_graded(tmp_pat
     assert not graded["carol"].passed and graded["carol"].reports
 
 
-def test_a_folder_descriptor_does_not_open_a_way_out(tmp_path, capsys):
+WAYS_OUT = {   # how a path outside is made to look like one inside the worker's folder
     # the "open" audit event of os.open carries no dir_fd: a path relative to a descriptor of
-    # a folder outside looked like one inside the worker's folder
+    # a folder outside looked relative to the worker's folder
+    "a folder descriptor": ("folder = os.open(OUTSIDE, os.O_RDONLY)\n"
+                            "os.open('planted.txt', os.O_WRONLY | os.O_CREAT, dir_fd=folder)",
+                            "opening the folder"),
+    # relative paths were resolved against the worker's folder, not the current one
+    "os.chdir": ("os.chdir(OUTSIDE)\nopen('planted.txt', 'w').write('x')", "writing"),
+}
+
+
+@pytest.mark.parametrize("way", sorted(WAYS_OUT))
+def test_no_relative_path_leads_outside_the_workers_folder(way, tmp_path, capsys):
     outside = tmp_path / "outside"
     outside.mkdir()
-    trick = (f"import os\ntry:\n    folder = os.open({str(outside)!r}, os.O_RDONLY)\n"
-             "    os.write(os.open('planted.txt', os.O_WRONLY | os.O_CREAT, dir_fd=folder), b'x')\n"
-             "except OSError:\n    pass")
+    code, refusal = WAYS_OUT[way]
+    body = "\n".join("    " + line for line in code.replace("OUTSIDE", repr(str(outside))).splitlines())
     path = tmp_path / "hw.py"
-    path.write_text(course_file(conv_body=trick))
+    path.write_text(course_file(conv_body=f"import os\ntry:\n{body}\nexcept OSError:\n    pass"))
     status, submission = _grade(capsys, f"{path}:{CONV}")
     assert status == 0 and not (outside / "planted.txt").exists()
-    assert any("opening the folder" in d for d in submission["denied"])
+    assert any(refusal in d for d in submission["denied"]), submission["denied"]
