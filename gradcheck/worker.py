@@ -86,7 +86,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Modules that would reach around the hook (native calls, unaudited process creation):
 # a fresh import of them is refused (those already loaded are disarmed in ``_disarm``).
 _DENIED_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "_gdbm", "_dbm",
-                             "_multiprocessing", "_signal"})
+                             "_multiprocessing", "_signal", "posix"})
 _GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 
 
@@ -182,9 +182,10 @@ def make_confinement(work_dir, forbidden_reads, siblings=None):
 
 def _disarm():
     """Replace the unaudited entry points of modules already loaded: process creation
-    (``_posixsubprocess.fork_exec``, which subprocess also keeps as ``_fork_exec``) and
-    signals through a pidfd (``signal.pidfd_send_signal``: a SIGSTOP to the grader would
-    hang it); their modules may not be imported afresh (``_DENIED_IMPORTS``)."""
+    (``_posixsubprocess.fork_exec``, which subprocess also keeps as ``_fork_exec``), signals
+    through a pidfd (``signal.pidfd_send_signal``: a SIGSTOP to the grader would hang it) and
+    scheduling of any process (``os.setpriority(PRIO_PROCESS, pid, 19)`` starves a classmate's
+    worker into its time limit); their modules may not be imported afresh (``_DENIED_IMPORTS``)."""
     def refuser(what):
         def refused(*args, **kwargs):
             raise PermissionError(f"gradcheck's worker refused: {what}")
@@ -193,6 +194,9 @@ def _disarm():
                ("subprocess", "_fork_exec", "starting a process"),
                ("_signal", "pidfd_send_signal", "sending a signal"),
                ("signal", "pidfd_send_signal", "sending a signal"))
+    entries += tuple((module, name, "changing a process's scheduling") for module in ("os", "posix")
+                     for name in ("setpriority", "sched_setaffinity", "sched_setscheduler",
+                                  "sched_setparam"))
     for module_name, attribute, what in entries:
         module = sys.modules.get(module_name)
         if module is not None and hasattr(module, attribute):

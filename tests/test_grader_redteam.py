@@ -129,6 +129,10 @@ ESCAPES = {   # what is tried -> code that prints "<name> done" when it was allo
     "signal through a pidfd": "signal.pidfd_send_signal(os.pidfd_open(os.getppid()), 0)",
     "subprocess's own fork_exec": (
         "if not isinstance(subprocess._fork_exec, type(len)):\n    raise PermissionError"),
+    "a classmate's worker starved": "os.setpriority(os.PRIO_PROCESS, os.getppid(), 0)",
+    "re-importing posix": (
+        "saved = sys.modules.pop('posix')\ntry:\n    import posix\n"
+        "finally:\n    sys.modules['posix'] = saved"),
     "re-importing _signal": (
         "saved = sys.modules.pop('_signal')\ntry:\n    import _signal\n"
         "finally:\n    sys.modules['_signal'] = saved"),
