@@ -108,13 +108,14 @@ def decode_arrays(names, body):
     return arrays
 
 
-def read_message(fd, deadline=None):
+def read_message(fd, deadline=None, max_body=MAX_BODY):
     """Receive one message: ``(header dict, arrays dict)``.
 
     ``deadline`` is a ``time.monotonic()`` value; ChannelTimeout when it passes first.
+    ``max_body``: the most bytes of arrays accepted (at most ``MAX_BODY``).
     """
     head_size, body_size = _LENGTHS.unpack(_read_exactly(fd, _LENGTHS.size, deadline))
-    if head_size > MAX_HEADER or body_size > MAX_BODY:
+    if head_size > MAX_HEADER or body_size > min(max_body, MAX_BODY):
         raise ProtocolError(f"a message of {head_size} + {body_size} bytes is over the limit")
     try:
         header = json.loads(_read_exactly(fd, head_size, deadline).decode("utf-8"))

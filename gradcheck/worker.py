@@ -61,6 +61,11 @@ def _set_limits(settings):
     cap(resource.RLIMIT_CORE, 0)
     if os.geteuid() != 0:
         cap(resource.RLIMIT_NPROC, int(settings.get("nproc", 64)))
+    try:    # when memory runs out, the kernel ends a worker first, never the grader
+        with open("/proc/self/oom_score_adj", "w") as adj:
+            adj.write("1000")
+    except OSError:
+        pass
 
 
 # -- the audit hook -------------------------------------------------------------------------

@@ -319,3 +319,18 @@ def test_no_relative_path_leads_outside_the_workers_folder(way, tmp_path, capsys
     status, submission = _grade(capsys, f"{path}:{CONV}")
     assert status == 0 and not (outside / "planted.txt").exists()
     assert any(refusal in d for d in submission["denied"]), submission["denied"]
+
+
+def test_a_huge_answer_is_refused_before_the_grader_reads_it(tmp_path, capsys):
+    # 400 MB of forward output: read, loaded and compared it cost the grader GBs per worker
+    path = tmp_path / "hw.py"
+    path.write_text(course_file(forward="return np.zeros(50_000_000)"))
+    status, submission = _grade(capsys, f"{path}:{CONV}", "--memory", "2G")
+    assert status == 1 and "over the limit" in submission["error"], submission["error"]
+
+
+def test_the_worker_is_what_the_kernel_ends_first_when_memory_runs_out(tmp_path, capsys):
+    path = tmp_path / "hw.py"
+    path.write_text(course_file(conv_body="print('adj', open('/proc/self/oom_score_adj').read())"))
+    status, submission = _grade(capsys, f"{path}:{CONV}")
+    assert status == 0 and "adj 1000" in submission["output"]["stdout"]
