@@ -10,7 +10,8 @@ reachable, an unprivileged user.  The worker then, before any homework code runs
 
 1. sets its own resource limits (address space, CPU seconds, file size, no core files; no new
    processes when unprivileged), so a limit holds even if the homework never returns;
-2. imports NumPy (and scikit-image's window view, which homework uses) while still trusted;
+2. imports NumPy (and scikit-image's window view, which homework uses) and the kit while
+   still trusted, and notes the kit's definitions (a layer built from them is refused);
 3. installs an audit hook (PEP 578) that refuses, and records, what homework has no business
    doing: writing, renaming or deleting files outside the working folder, reading the class
    folder the submission came from, starting processes, sending signals, opening sockets,
@@ -223,8 +224,8 @@ def _describe(error):
     return f"{name}: {text}" if text else name
 
 
-def serve(read_fd, write_fd, denied, protocol, styles):
-    session = styles.Session()
+def serve(read_fd, write_fd, denied, protocol, styles, kit):
+    session = styles.Session(kit)
     while True:
         try:
             header, arrays = protocol.read_message(read_fd)
@@ -255,12 +256,13 @@ def main():
     sys.path += [p for p in settings.get("paths", []) if p not in sys.path]
     protocol = _load_sibling("protocol")
     styles = _load_sibling("styles")
-    preload = ["numpy", "subprocess", "skimage.util", "skimage.util.shape"]
+    preload = ["numpy", "subprocess", "skimage.util", "skimage.util.shape", "nnlayers"]
     for name in preload + list(settings.get("preload", [])):  # imported while trusted
         try:
             __import__(name)
         except ImportError:
             pass
+    kit = styles.kit_definitions()      # before any homework runs (it may patch the kit)
     read_fd, write_fd = settings["read_fd"], settings["write_fd"]
     os.chdir(settings["work_dir"])
     hook, denied = make_confinement(settings["work_dir"], settings.get("forbidden_reads", []),
@@ -268,7 +270,7 @@ def main():
     _disarm()
     sys.addaudithook(hook)
     del hook   # from here on only the interpreter refers to it
-    serve(read_fd, write_fd, denied, protocol, styles)
+    serve(read_fd, write_fd, denied, protocol, styles, kit)
     sys.stdout.flush()
     os._exit(0)  # no atexit handler or thread of the homework's runs after the last answer
 

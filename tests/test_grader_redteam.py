@@ -334,3 +334,25 @@ def test_the_worker_is_what_the_kernel_ends_first_when_memory_runs_out(tmp_path,
     path.write_text(course_file(conv_body="print('adj', open('/proc/self/oom_score_adj').read())"))
     status, submission = _grade(capsys, f"{path}:{CONV}")
     assert status == 0 and "adj 1000" in submission["output"]["stdout"]
+
+
+# ---- the kit's own layers handed in ----------------------------------------------------------
+
+KIT_LAYERS = {
+    "subclassed": "class nn_convolutional_layer(nnlayers.nn_convolutional_layer):\n    pass\n",
+    "methods borrowed": (
+        "class nn_convolutional_layer:\n"
+        "    __init__ = nnlayers.nn_convolutional_layer.__init__\n"
+        "    forward = nnlayers.nn_convolutional_layer.forward\n"
+        "    backprop = nnlayers.nn_convolutional_layer.backprop\n"
+        "    get_weights = nnlayers.nn_convolutional_layer.get_weights\n"
+        "    set_weights = nnlayers.nn_convolutional_layer.set_weights\n"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(KIT_LAYERS))
+def test_the_kits_own_layer_is_not_graded_as_homework(how, tmp_path, capsys):
+    path = tmp_path / "hw.py"
+    path.write_text("import nnlayers\n\n\n" + KIT_LAYERS[how])
+    status, submission = _grade(capsys, f"{path}:{CONV}")
+    assert status == 1 and "not the kit's" in json.dumps(submission), submission["note"]
