@@ -9,6 +9,8 @@ through a ``RemoteLayer`` proxy, and computes every score, verdict and diagnosis
 """
 
 import ast
+import dataclasses
+import hashlib
 import threading
 import time
 from typing import Any, Optional
@@ -289,6 +291,19 @@ def find_targets(path, wanted=None, style=None):
     return list(found.values())
 
 
+def submission_seed(path, seed):
+    """The seed a submission's inputs, weights and directions are drawn from: ``seed`` mixed
+    with the SHA-256 of its source files.  Reproducible for one file, yet no file can carry
+    precomputed answers for its own inputs (with seed 0 for everyone, a file could hold the
+    kit's outputs for the grader's inputs and return them)."""
+    digest = hashlib.sha256(str(int(seed)).encode())
+    root = Path(path)
+    for file in _python_files(path):
+        digest.update(str(file.relative_to(root) if file != root else file.name).encode())
+        digest.update(file.read_bytes()[:MAX_SOURCES])
+    return int.from_bytes(digest.digest()[:4], "big")
+
+
 def parse_problem(path):
     """For a single .py file that Python 3 cannot parse: what is wrong (else "")."""
     path = Path(path)
@@ -516,6 +531,7 @@ def grade_submission(path: "str | Path", settings: Settings, *, names: Any = Non
         submission.error = problem
         return submission
     targets = find_targets(path, names, style)
+    settings = dataclasses.replace(settings, seed=submission_seed(path, settings.seed))
     if names:
         present = {t.name for t in targets}
         targets += [Target(n, style or "course", None) for n in names if n not in present]

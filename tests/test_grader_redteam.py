@@ -356,3 +356,20 @@ def test_the_kits_own_layer_is_not_graded_as_homework(how, tmp_path, capsys):
     path.write_text("import nnlayers\n\n\n" + KIT_LAYERS[how])
     status, submission = _grade(capsys, f"{path}:{CONV}")
     assert status == 1 and "not the kit's" in json.dumps(submission), submission["note"]
+
+
+# ---- answers carried in the file ---------------------------------------------------------------
+
+def test_the_inputs_depend_on_the_file_so_no_file_can_carry_their_answers(tmp_path, capsys):
+    # with seed 0 for every file, a file could hold the kit's outputs for the grader's inputs
+    # (and weights) and look them up; drawn from the seed and the file's own digest, they
+    # cannot be known before the file is written
+    shown = "print('input', float(np.sum(x * np.arange(x.size).reshape(x.shape))))"
+    seen = []
+    for comment in ("# one", "# two", "# one"):
+        path = tmp_path / "hw.py"
+        path.write_text(course_file(top=comment, forward=shown))
+        status, submission = _grade(capsys, f"{path}:{CONV}")
+        assert status == 0
+        seen.append(submission["output"]["stdout"].splitlines()[0])
+    assert seen[0] == seen[2] != seen[1]       # reproducible for a file, different for another
