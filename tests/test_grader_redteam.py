@@ -373,3 +373,23 @@ def test_the_inputs_depend_on_the_file_so_no_file_can_carry_their_answers(tmp_pa
         assert status == 0
         seen.append(submission["output"]["stdout"].splitlines()[0])
     assert seen[0] == seen[2] != seen[1]       # reproducible for a file, different for another
+
+
+# ---- diagnoses the fresh homework asked for ------------------------------------------------
+
+HOMEWORK = os.path.join(os.path.dirname(__file__), "homework")
+DIAGNOSES = {   # fixture, layer -> words its failed rows must use (under --strict)
+    "cs231n/pool_overwrite": ("max_pool_forward_naive", "instead of adding it (+=)"),
+    "course_torch/pool_mean.py": ("nn_maxpool_layer", "forward takes each window's mean"),
+}
+
+
+@pytest.mark.parametrize("fixture", sorted(DIAGNOSES))
+def test_pool_mistakes_that_matched_no_known_one_are_named(fixture, capsys):
+    if fixture.startswith("course_torch"):
+        pytest.importorskip("torch")
+    layer, words = DIAGNOSES[fixture]
+    status, submission = _grade(capsys, os.path.join(HOMEWORK, fixture), "--strict")
+    said = " ".join(" ".join(check["diagnosis"]) for report in submission["layers"]
+                    if report["layer"] == layer for check in report["checks"])
+    assert status == 1 and words in said, said[:500]
