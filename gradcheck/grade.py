@@ -223,7 +223,7 @@ def _source(file):
     if size > MAX_SOURCE:
         raise ValueError(f"{file.name} is {size} bytes; the grader parses source files of at "
                          f"most {MAX_SOURCE} bytes")
-    return file.read_text(encoding="utf-8", errors="replace")
+    return file.read_text(encoding="utf-8-sig", errors="replace")   # a BOM (Notepad) is no syntax error
 
 
 def _parse(source):

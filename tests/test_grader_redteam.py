@@ -393,3 +393,12 @@ def test_pool_mistakes_that_matched_no_known_one_are_named(fixture, capsys):
     said = " ".join(" ".join(check["diagnosis"]) for report in submission["layers"]
                     if report["layer"] == layer for check in report["checks"])
     assert status == 1 and words in said, said[:500]
+
+
+def test_a_right_file_saved_by_notepad_passes(tmp_path, capsys):
+    # UTF-8 with a byte-order mark and CRLF line ends: Python runs it; the grader's parser
+    # called the BOM "invalid non-printable character U+FEFF"
+    path = tmp_path / "hw.py"
+    path.write_bytes(b"\xef\xbb\xbf" + course_file().replace("\n", "\r\n").encode())
+    status, submission = _grade(capsys, path)
+    assert status == 0 and submission["passed"], submission["note"]
