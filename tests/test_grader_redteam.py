@@ -402,3 +402,16 @@ def test_a_right_file_saved_by_notepad_passes(tmp_path, capsys):
     path.write_bytes(b"\xef\xbb\xbf" + course_file().replace("\n", "\r\n").encode())
     status, submission = _grade(capsys, path)
     assert status == 0 and submission["passed"], submission["note"]
+
+
+def test_a_max_pool_computing_in_float32_keeps_the_tie_rule(tmp_path, capsys):
+    # torch's default dtype: the gradient at ties is V rounded to float32 (2.5e-8 off), which
+    # a public torch homework failed under --strict as "no rule the grader knows"
+    source = course_file().replace(
+        ".max(axis=(4, 5, 6, 7))", ".max(axis=(4, 5, 6, 7)).astype(np.float32)").replace(
+        "        dLdx = np.zeros(x.shape)\n        n, c", "        dLdx = np.zeros(x.shape, np.float32)\n        n, c")
+    path = tmp_path / "hw.py"
+    path.write_text(source)
+    status, submission = _grade(capsys, f"{path}:nn_maxpool_layer", "--strict")
+    assert status == 0, submission["note"]
+    assert _rows(submission)[("dLdx (ties)", "ties")]["status"] == "ok"
