@@ -9,6 +9,8 @@ through a ``RemoteLayer`` proxy, and computes every score, verdict and diagnosis
 """
 
 import ast
+import dataclasses
+import hashlib
 import threading
 import time
 from typing import Any, Optional
@@ -146,6 +148,29 @@ class RemoteParamLayer(RemoteLayer):
         self._params = [np.array(p, dtype=np.float64) for p in params]
 
 
+class _Split:
+    """A layer with no reference, checked across two workers: forward (every finite-difference
+    probe) in one, backprop in the other.  A process that saw both the probes and the upstream
+    gradient could fit a "gradient" to the probes it was asked by least squares, and agree
+    with finite differences without being the derivative anywhere else."""
+
+    def __init__(self, front, back):
+        self.front, self.back = front, back
+        if hasattr(front, "get_weights"):
+            self.get_weights, self.set_weights = front.get_weights, self._set_weights
+
+    def _set_weights(self, *params):
+        for side in (self.front, self.back):
+            if hasattr(side, "set_weights"):
+                side.set_weights(*params)
+
+    def forward(self, x):
+        return self.front.forward(x)
+
+    def backprop(self, x, dLdy):
+        return self.back.backprop(x, dLdy)
+
+
 # -- finding what to grade ------------------------------------------------------------------
 
 @dataclass
@@ -184,6 +209,23 @@ class _Serialized:
             return self.layer.backprop(x, dLdy)
 
 
+# The largest source file the grader parses, and the most it parses of one folder: a syntax
+# tree takes some 250 times the file's size in the grader's memory (a 90 MB file of
+# assignments took 22 GB, 1 MB took 0.5 GB and 9 s), and honest homework is a few kilobytes.
+# The worker, under its memory limit, parses what it loads itself.
+MAX_SOURCE = 1 << 19
+MAX_SOURCES = 4 * MAX_SOURCE
+
+
+def _source(file):
+    """The text of a homework file; ValueError when it is over ``MAX_SOURCE`` bytes."""
+    size = file.stat().st_size
+    if size > MAX_SOURCE:
+        raise ValueError(f"{file.name} is {size} bytes; the grader parses source files of at "
+                         f"most {MAX_SOURCE} bytes")
+    return file.read_text(encoding="utf-8-sig", errors="replace")   # a BOM (Notepad) is no syntax error
+
+
 def _parse(source):
     with _PARSING:
         return ast.parse(source)
@@ -193,7 +235,9 @@ def _python_files(path):
     path = Path(path)
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)[:500]
+    # regular files only, as the worker's copy holds (a FIFO named x.py would block the read)
+    return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts
+                  and p.is_file() and not p.is_symlink())[:500]
 
 
 def _style_of(node, imports_torch):
@@ -209,10 +253,14 @@ def find_targets(path, wanted=None, style=None):
     each style, found by parsing: no homework code runs in the grader.  ``wanted`` restricts to
     those names (any class with the layer protocol, when the grader has no suite for it);
     ``style`` forces one style."""
-    found = {}
+    found, parsed = {}, 0
     for file in _python_files(path):
         try:
-            tree = _parse(file.read_text(encoding="utf-8", errors="replace"))
+            source = _source(file)
+            parsed += len(source)
+            if parsed > MAX_SOURCES:
+                break
+            tree = _parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError, OSError):
             continue
         imports_torch = any(isinstance(n, (ast.Import, ast.ImportFrom)) and "torch" in ast.dump(n)
@@ -243,12 +291,28 @@ def find_targets(path, wanted=None, style=None):
     return list(found.values())
 
 
+def submission_seed(path, seed):
+    """The seed a submission's inputs, weights and directions are drawn from: ``seed`` mixed
+    with the SHA-256 of its source files.  Reproducible for one file, yet no file can carry
+    precomputed answers for its own inputs (with seed 0 for everyone, a file could hold the
+    kit's outputs for the grader's inputs and return them)."""
+    digest = hashlib.sha256(str(int(seed)).encode())
+    root = Path(path)
+    for file in _python_files(path):
+        digest.update(str(file.relative_to(root) if file != root else file.name).encode())
+        digest.update(file.read_bytes()[:MAX_SOURCES])
+    return int.from_bytes(digest.digest()[:4], "big")
+
+
 def parse_problem(path):
     """For a single .py file that Python 3 cannot parse: what is wrong (else "")."""
     path = Path(path)
     if not path.is_file():
         return ""
-    source = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        source = _source(path)
+    except (ValueError, OSError) as error:
+        return str(error)
     try:
         _parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
@@ -269,13 +333,24 @@ def class_entries(folder):
 class _Grading:
     """One submission's grading session (the worker and the grader's bookkeeping)."""
 
-    def __init__(self, worker, settings, submission, root):
+    def __init__(self, worker, settings, submission, root, spare=None):
         self.worker, self.settings, self.submission, self.root = worker, settings, submission, root
         self.loaded = {}
         self.handles = 0
+        self.file = None
+        self.spare = spare          # starts a second worker, for backprop of a generic layer
+        self.twin = None
+
+    def backprop_side(self):
+        """The second worker's grading session, with the current file loaded (started once)."""
+        if self.twin is None:
+            self.twin = _Grading(self.spare(), self.settings, self.submission, self.root)
+        self.twin.load(self.file)
+        return self.twin
 
     def load(self, file):
         """Load ``file`` (a path inside the original submission) in the worker, once."""
+        self.file = file
         if self.worker.copy.is_file():
             target, relative = self.worker.copy, Path(self.worker.copy.name)
         else:
@@ -314,7 +389,8 @@ class _Grading:
                                           what=f"{name}.__init__")
         if not answer.get("ok"):
             raise HomeworkRaised(f"constructor raised {answer.get('error')}")
-        params = [out[f"p{i}"] for i in range(int(answer.get("count", 0))) if f"p{i}" in out]
+        held = [out[f"p{i}"] for i in range(int(answer.get("count", 0))) if f"p{i}" in out]
+        params = _grader_parameters(held, initial, rng)
         cls = RemoteParamLayer if params else RemoteLayer
         return cls(self.worker, handle, params, name), params
 
@@ -327,6 +403,8 @@ class _Grading:
             counts = case.course or s.strict
             try:
                 layer, params = self.build(name, spec, case)
+                if spec.kind == "generic" and self.spare is not None:
+                    layer = _Split(layer, self.backprop_side().build(name, spec, case)[0])
             except HomeworkRaised as error:
                 text = str(error)
                 if not case.course and "accepts none of the course's calls" in text:
@@ -374,6 +452,18 @@ class _Grading:
             except (HomeworkRaised, ReferenceError_) as error:
                 report.results.append(_error_row(str(error), case.label, s.strict, "dLdx (ties)"))
         return report
+
+
+def _grader_parameters(held, initial, rng):
+    """The parameters every check of a layer runs with, drawn by the grader: the homework's
+    constructor only tells their shapes (``held``).  A constructor that sets W = 0 would make
+    the reference's forward and dLdx vanish, so that a forward ignoring W agreed with it.  The
+    grader's own draws (``initial``) when the homework holds them in the same shapes, else
+    normal values in the homework's shapes; they travel with every call."""
+    if len(initial) == len(held) and all(np.shape(a) == np.shape(h)
+                                         for a, h in zip(initial, held)):
+        return [np.array(a, dtype=np.float64) for a in initial]
+    return [rng.normal(0.0, 1.0, np.shape(h)) for h in held]
 
 
 _PARAM_NAMES = {"batchnorm": ("gamma", "beta")}
@@ -441,6 +531,7 @@ def grade_submission(path: "str | Path", settings: Settings, *, names: Any = Non
         submission.error = problem
         return submission
     targets = find_targets(path, names, style)
+    settings = dataclasses.replace(settings, seed=submission_seed(path, settings.seed))
     if names:
         present = {t.name for t in targets}
         targets += [Target(n, style or "course", None) for n in names if n not in present]
@@ -455,15 +546,19 @@ def grade_submission(path: "str | Path", settings: Settings, *, names: Any = Non
                             f"with FILE:Name to check any class with the layer protocol")
         submission.seconds = time.monotonic() - started
         return submission
+    preload = ["torch"] if any(t.style == "course_torch" for t in targets) and \
+        _torch_available() else []
+
+    def start_worker():
+        return Worker(path, timeout=settings.timeout, memory=settings.memory,
+                      forbidden_reads=forbidden_reads, extra_files=extra_files, preload=preload)
     try:
-        preload = ["torch"] if any(t.style == "course_torch" for t in targets) and \
-            _torch_available() else []
-        worker = Worker(path, timeout=settings.timeout, memory=settings.memory,
-                        forbidden_reads=forbidden_reads, extra_files=extra_files, preload=preload)
+        worker = start_worker()
     except (OSError, ValueError) as error:
         submission.error = f"could not start a worker: {describe_error(error)}"
         return submission
-    grading = _Grading(worker, settings, submission, path if path.is_dir() else path.parent)
+    grading = _Grading(worker, settings, submission, path if path.is_dir() else path.parent,
+                       spare=start_worker)
     try:
         for target in targets:
             spec = generic_spec(settings.shape) if target.generic else spec_for(target.name, target.style)
@@ -489,14 +584,27 @@ def grade_submission(path: "str | Path", settings: Settings, *, names: Any = Non
             submission.reports.append(grading.grade_class(target.name, spec))
     except WorkerEnded as error:
         submission.error = error.reason
+    except (OSError, ValueError) as error:       # the second worker could not start
+        submission.error = f"could not start a worker: {describe_error(error)}"
     finally:
-        worker.close()
-        submission.output = worker.output()
-        submission.denied = list(worker.denied)
+        _finish(submission, worker, grading.twin and grading.twin.worker)
         submission.seconds = time.monotonic() - started
     if tripwire is not None:
         tripwire.check(submission.name)
     return submission
+
+
+def _finish(submission, worker, second=None):
+    """Close the submission's worker(s); keep their output and what they refused."""
+    worker.close()
+    submission.output = worker.output()
+    submission.denied = list(worker.denied)
+    if second is not None:
+        second.close()
+        for stream, text in second.output().items():
+            if text.strip():
+                submission.output[stream] += f"\n[the second worker, which ran backprop]\n{text}"
+        submission.denied += second.denied
 
 
 def _torch_available():
@@ -516,7 +624,12 @@ def grade_class(folder: "str | Path", settings: Settings, *, jobs: int = 1,
     tripwire = Tripwire(grader_folders())
 
     def one(entry):
-        result = grade_submission(entry, settings, forbidden_reads=[folder], tripwire=tripwire)
+        if entry.is_symlink():      # eve.py -> alice.py would be graded as alice's work
+            result = Submission(entry.name, error=f"{entry.name} is a symbolic link: not graded "
+                                f"(a submission is a file or folder of its own)")
+        else:
+            result = grade_submission(entry, settings, forbidden_reads=[folder],
+                                      tripwire=tripwire)
         if progress is not None:
             progress(result)
         return result

@@ -65,7 +65,7 @@ def load_definitions(path, name=None):
     imports resolve, and registers it in ``sys.modules`` under that name."""
     path = Path(path)
     try:
-        source = path.read_text(encoding="utf-8", errors="replace")
+        source = path.read_text(encoding="utf-8-sig", errors="replace")  # without a BOM
     except OSError as error:
         raise LoadError(f"could not read {path.name}: {type(error).__name__}: {error}") from None
     try:

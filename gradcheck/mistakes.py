@@ -163,14 +163,18 @@ def _pool_geometry(context, x):
 
 
 def _pool_candidates(row, expected, context):
-    if not row.startswith("dLdx") or "maxpool" not in str(context.get("kind", "")):
-        return
     x, dy = context.get("x"), context.get("dy")
-    if x is None or dy is None:
+    if "maxpool" not in str(context.get("kind", "")) or x is None or dy is None:
         return
     x = np.asarray(x, dtype=np.float64)
     dy = np.asarray(dy, dtype=np.float64)
     x4, pool, stride = _pool_geometry(context, x)
+    if row == "forward":
+        mean = nn_meanpool_layer(pool, stride).forward(x4).reshape(expected.shape)
+        yield Candidate("forward takes each window's mean (mean pooling), not its maximum",
+                        mean, None, "against the windows' means")
+    if not row.startswith("dLdx"):
+        return
     dy4 = dy.reshape(x4.shape[:2] + (-1, dy.shape[-1]))
     spread = nn_meanpool_layer(pool, stride).backprop(x4, dy4).reshape(x.shape)
     yield Candidate("the max-pool gradient is spread evenly over each window (mean pooling's "
@@ -197,6 +201,11 @@ def _pool_candidates(row, expected, context):
         yield Candidate("overlapping windows overwrite each other's gradient instead of adding "
                         "up (dx[window] = ... where it must be dx[window] += ...)",
                         _overwritten(x4, dy4, pool, stride).reshape(x.shape), None,
+                        "against that rule")
+        yield Candidate("each window assigns its gradient to its maximum (dx[max] = ...) "
+                        "instead of adding it (+=): a pixel that is the maximum of two "
+                        "overlapping windows keeps only the last one's",
+                        _assigned_at_max(x4, dy4, pool, stride).reshape(x.shape), None,
                         "against that rule")
 
 
@@ -232,6 +241,18 @@ def _overwritten(x, dy, pool, stride):
             cols = slice(b * stride[1], b * stride[1] + pool[1])
             hit = offsets == first[:, :, a, b, None]
             dx[:, :, rows, cols] = (hit * dy[:, :, a, b, None]).reshape(dy.shape[:2] + pool)
+    return dx
+
+
+def _assigned_at_max(x, dy, pool, stride):
+    """Windows in row-major order, each assigning its gradient to its first maximum."""
+    first = _first_max_offsets(x, pool, stride, dy.shape[2:])
+    dx = np.zeros(x.shape)
+    n, c = np.indices(dy.shape[:2])
+    for a in range(dy.shape[2]):
+        for b in range(dy.shape[3]):
+            i, j = np.divmod(first[:, :, a, b], pool[1])
+            dx[n, c, a * stride[0] + i, b * stride[1] + j] = dy[:, :, a, b]
     return dx
 
 

@@ -108,19 +108,48 @@ def decode_arrays(names, body):
     return arrays
 
 
-def read_message(fd, deadline=None):
+def read_message(fd, deadline=None, max_body=MAX_BODY):
     """Receive one message: ``(header dict, arrays dict)``.
 
     ``deadline`` is a ``time.monotonic()`` value; ChannelTimeout when it passes first.
+    ``max_body``: the most bytes of arrays accepted (at most ``MAX_BODY``).
     """
     head_size, body_size = _LENGTHS.unpack(_read_exactly(fd, _LENGTHS.size, deadline))
-    if head_size > MAX_HEADER or body_size > MAX_BODY:
+    if head_size > MAX_HEADER or body_size > min(max_body, MAX_BODY):
         raise ProtocolError(f"a message of {head_size} + {body_size} bytes is over the limit")
     try:
         header = json.loads(_read_exactly(fd, head_size, deadline).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ProtocolError(f"the message header is not JSON ({error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ProtocolError(f"the message header is not JSON ({type(error).__name__})") from None
     if not isinstance(header, dict) or not isinstance(header.get("arrays", []), list):
         raise ProtocolError("the message header is not a JSON object with an 'arrays' list")
     body = _read_exactly(fd, body_size, deadline)
     return header, decode_arrays([str(n) for n in header.get("arrays", [])], body)
+
+
+_ANSWER_FIELDS = {  # field -> what it must be, in an answer from the worker
+    "ok": "a bool", "error": "a string", "count": "an int", "denied": "a list of strings",
+    "names": "a list of strings", "missing_imports": "a list of strings",
+}
+
+
+def _is(value, kind):
+    if kind == "a bool":
+        return isinstance(value, bool)
+    if kind == "a string":
+        return isinstance(value, str)
+    if kind == "an int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def check_answer(header, arrays):
+    """ProtocolError unless ``header`` is an answer the grader can use as it is: each known
+    field of its type, ``count`` no more than the arrays sent.  The homework can write to the
+    worker's channel itself; a forged ``count`` of 10**15 would otherwise keep the grader
+    looping, a list where a string belongs would raise inside it."""
+    for name, kind in _ANSWER_FIELDS.items():
+        if name in header and not _is(header[name], kind):
+            raise ProtocolError(f"the answer's {name!r} is not {kind}")
+    if not 0 <= header.get("count", 0) <= len(arrays):
+        raise ProtocolError(f"the answer counts {header['count']} arrays and holds {len(arrays)}")

@@ -45,10 +45,18 @@ def tie_rule_row(layer, reference, x, pool, stride, rng, counts):
     x = np.asarray(x, dtype=np.float64)
     try:
         V = rng.standard_normal(np.asarray(reference.forward(x)).shape)
-        got = np.asarray(_as_tuple(layer.backprop(x.copy(), V.copy()))[0], dtype=np.float64)
+        single = np.asarray(layer.forward(x.copy())).dtype == np.float32
     except Exception as error:  # noqa: BLE001 - the homework's layer may raise anything
+        row.error = f"forward raised {describe_error(error)}"
+        return row
+    try:
+        got = np.asarray(_as_tuple(layer.backprop(x.copy(), V.copy()))[0], dtype=np.float64)
+    except Exception as error:  # noqa: BLE001
         row.error = f"backprop raised {describe_error(error)}"
         return row
+    # a layer computing in float32 (torch's default) rounds V: 2.5e-8 from the first maximum's
+    # gradient failed an honest torch max-pool as "no rule the grader knows"
+    tolerance = 1e-4 if single else 1e-9
     if got.shape != x.shape:
         row.error = f"backprop's dLdx has shape {got.shape}, expected {x.shape}"
         return row
@@ -57,7 +65,7 @@ def tie_rule_row(layer, reference, x, pool, stride, rng, counts):
     every = every_max_gradient(x, V, pool, stride)
     tied = _ties_per_window(x, np.asarray(reference.forward(x)), pool, stride)
     row.rel_error = relative_error(first, got)
-    row.tolerance = 1e-9
+    row.tolerance = tolerance
     row.expected, row.got = first, got
     if row.rel_error <= row.tolerance:
         row.failed_check = False
@@ -72,7 +80,7 @@ def tie_rule_row(layer, reference, x, pool, stride, rng, counts):
             _last_max(reference, x, V),
     }
     rule = next((text for text, candidate in rules.items()
-                 if candidate is not None and relative_error(candidate, got) <= 1e-9),
+                 if candidate is not None and relative_error(candidate, got) <= tolerance),
                 "follows no rule the grader knows at ties (its gradient differs from the first "
                 "maximum's, every maximum's and the last maximum's)")
     row.diagnosis = [f"this layer {rule}; {_TIE_RULE_WHY}"]

@@ -7,6 +7,7 @@ Numbers are printed as plain numbers (``99.999999 %``, never ``np.float64(...)``
 import csv
 import json
 import math
+import re
 
 __all__ = ["course_lines", "accuracy_lines", "check_table", "submission_text", "to_json",
            "write_csv", "gradescope_results"]
@@ -102,6 +103,16 @@ def check_table(reports):
     return lines
 
 
+# Terminal controls and bidirectional overrides (homework output and error messages quoted in
+# a text report): "\x1b[8m" hid every later line, the verdict included, after a fake one.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text):
+    """``text`` with control characters shown as escapes (newlines and tabs kept)."""
+    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _indent(text, prefix="  | "):
     return [prefix + line for line in text.rstrip("\n").splitlines()]
 
@@ -134,7 +145,7 @@ def submission_text(submission, settings_line, *, verbose=False, strict=False):
     else:
         verdict = "PASSED" if submission.passed else "FAILED"
         lines.append(f"\n{verdict}: {submission.name} (policy {policy})")
-    return "\n".join(lines)
+    return _printable("\n".join(lines))
 
 
 def to_json(submissions, settings):

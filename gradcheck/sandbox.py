@@ -35,13 +35,20 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 from . import protocol
 
 __all__ = ["Worker", "WorkerEnded", "Tripwire", "GraderTampered", "OUTPUT_CAP", "isolation_note"]
 
 OUTPUT_CAP = 8000
+# An answer's arrays may hold this many times the request's bytes (an upsampling layer's output
+# is 4 to 9 times its input), and at least ANSWER_FLOOR bytes: a homework returning 900 MB
+# would otherwise cost the grader several GB while it reads, loads and compares the copies.
+ANSWER_FACTOR, ANSWER_FLOOR = 16, 16 << 20
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 NOBODY = 65534
+FOLDER_PREFIX = "gradcheck-"     # each worker's temporary folder; none may read another's
 _copy_limits = {"files": 500, "bytes": 20 << 20}
 
 
@@ -184,7 +191,7 @@ class Worker:
         self.deadline = self.started + self.timeout
         self.denied = []
         self.ended = None
-        self.folder = Path(tempfile.mkdtemp(prefix="gradcheck-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
         self.unprivileged = _can_run_as_nobody()
         try:
             self.copy = _copy_submission(submission, self.folder / "submission")
@@ -206,6 +213,7 @@ class Worker:
             "read_fd": to_worker_r, "write_fd": from_worker_w, "work_dir": str(self.folder),
             "memory": self.memory, "cpu": int(self.timeout) + 5,
             "forbidden_reads": [str(p) for p in forbidden_reads],
+            "siblings": str(self.folder.parent / FOLDER_PREFIX),
             "paths": _kit_paths(), "preload": self.preload,
         }
         folder = str(self.folder)
@@ -238,7 +246,10 @@ class Worker:
             raise WorkerEnded(self.ended)
         try:
             protocol.write_message(self.send_fd, header, arrays)
-            answer, out = protocol.read_message(self.receive_fd, self.deadline)
+            sent = sum(np.asarray(a).nbytes for a in (arrays or {}).values())
+            answer, out = protocol.read_message(self.receive_fd, self.deadline,
+                                                max(ANSWER_FLOOR, ANSWER_FACTOR * sent))
+            protocol.check_answer(answer, out)
         except protocol.ChannelTimeout:
             self._end(f"time limit: no answer within {self.timeout:g} s of wall clock "
                       f"(during {what}); the worker's process group was killed")

@@ -417,15 +417,60 @@ def _first_binding(cls, attempts):
     raise TypeError(f"{cls.__name__}{signature} accepts none of the course's calls: {shown}")
 
 
+def kit_definitions():
+    """``(classes, codes)``: the kit's classes (name by class) and the code objects of its
+    functions and methods, collected from the imported nnlayers before any homework runs."""
+    classes, codes = {}, set()
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] != "nnlayers" or module is None:
+            continue
+        for value in vars(module).values():
+            if str(getattr(value, "__module__", "")).split(".")[0] != "nnlayers":
+                continue
+            if isinstance(value, type):
+                classes[value] = f"{value.__module__}.{value.__qualname__}"
+                codes.update(v.__code__ for v in vars(value).values() if hasattr(v, "__code__"))
+            elif hasattr(value, "__code__"):
+                codes.add(value.__code__)
+    return classes, frozenset(codes)
+
+
+def kit_origin(obj, kit):
+    """The kit's name for ``obj`` (a class or function) when it is the kit's own code: one of
+    its classes, a subclass of one, or a class or function whose forward / backprop / backward
+    is the kit's; else None."""
+    classes, codes = kit
+    if isinstance(obj, type):
+        for base in inspect.getmro(obj):
+            if base in classes:
+                return classes[base]
+        functions = [getattr(obj, n, None) for n in ("forward", "backprop", "backward")]
+    else:
+        functions = [obj]
+    for function in functions:
+        if getattr(function, "__code__", None) in codes:
+            return f"nnlayers' {getattr(function, '__qualname__', 'function')}"
+    return None
+
+
 class Session:
-    """One submission's state in the worker: its loaded module and the layers built from it."""
+    """One submission's state in the worker: its loaded module and the layers built from it.
+    ``kit``: ``kit_definitions()``; a layer built from the kit's own code is refused."""
 
     OPS = ("load", "build", "forward", "backward")
 
-    def __init__(self):
+    def __init__(self, kit=({}, frozenset())):
         self.loading = _load_sibling("loading")
         self.modules = []           # loaded homework modules, in load order
         self.layers = {}
+        self.kit = kit
+
+    def _refuse_kit(self, name, *objects):
+        for obj in objects:
+            origin = kit_origin(obj, self.kit)
+            if origin is not None:
+                raise TypeError(f"{name} is {origin} (imported, subclassed or its methods "
+                                f"borrowed): the grader checks the homework's code, not the kit's")
 
     def handle(self, op, header, arrays):
         if op not in self.OPS:
@@ -454,8 +499,10 @@ class Session:
         np.random.seed(int(header.get("seed", 0)))
         if header["style"] == "cs231n":
             adapter = FunctionPairAdapter(self._find, header["functions"], options)
+            self._refuse_kit(header["name"], adapter.forward_fn, adapter.backward_fn)
         else:
             cls = self._find(header["name"])
+            self._refuse_kit(header["name"], cls)
             attempts = [_materialise(a, initial) for a in header.get("attempts", [{}])]
             if header.get("meaning"):
                 named = _by_meaning(cls, header["meaning"])

@@ -10,7 +10,8 @@ reachable, an unprivileged user.  The worker then, before any homework code runs
 
 1. sets its own resource limits (address space, CPU seconds, file size, no core files; no new
    processes when unprivileged), so a limit holds even if the homework never returns;
-2. imports NumPy (and scikit-image's window view, which homework uses) while still trusted;
+2. imports NumPy (and scikit-image's window view, which homework uses) and the kit while
+   still trusted, and notes the kit's definitions (a layer built from them is refused);
 3. installs an audit hook (PEP 578) that refuses, and records, what homework has no business
    doing: writing, renaming or deleting files outside the working folder, reading the class
    folder the submission came from, starting processes, sending signals, opening sockets,
@@ -61,6 +62,11 @@ def _set_limits(settings):
     cap(resource.RLIMIT_CORE, 0)
     if os.geteuid() != 0:
         cap(resource.RLIMIT_NPROC, int(settings.get("nproc", 64)))
+    try:    # when memory runs out, the kernel ends a worker first, never the grader
+        with open("/proc/self/oom_score_adj", "w") as adj:
+            adj.write("1000")
+    except OSError:
+        pass
 
 
 # -- the audit hook -------------------------------------------------------------------------
@@ -86,19 +92,25 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # Modules that would reach around the hook (native calls, unaudited process creation):
 # a fresh import of them is refused (those already loaded are disarmed in ``_disarm``).
 _DENIED_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "_gdbm", "_dbm",
-                             "_multiprocessing"})
+                             "_multiprocessing", "_signal", "posix"})
 _GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 
 
-def make_confinement(work_dir, forbidden_reads):
+def make_confinement(work_dir, forbidden_reads, siblings=None):
     """``(hook, denied)``: an audit hook enforcing the worker's policy, and the list it
-    appends a line to for every refused action.
+    appends a line to for every refused action.  ``siblings``: the path prefix of the other
+    workers' folders (``/tmp/gradcheck-``), which may not be read.
 
     The policy lives in the hook's closure (immutable values) and, once installed, nothing
     but the interpreter refers to the hook; the gc events that could find it are refused.
     """
     root = os.path.realpath(work_dir)
     forbidden = tuple(os.path.realpath(p) for p in forbidden_reads)
+    # Not readable either: other workers' folders (their copies of other students' homework:
+    # a classmate's answer loaded at grading time) and other processes' /proc entries (the
+    # grader's pipes to the other workers are under /proc/<grader>/fd).
+    siblings = os.path.realpath(siblings) if siblings else None
+    own_proc = f"/proc/{os.getpid()}"
     denied = []
     libraries = tuple(sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
                                                              sys.exec_prefix)}))
@@ -109,7 +121,8 @@ def make_confinement(work_dir, forbidden_reads):
     def resolve(path):
         if isinstance(path, int) or path is None:
             return None
-        return os.path.realpath(os.path.join(root, os.fsdecode(path)))
+        # relative to the current folder, which the homework may change (os.chdir is allowed)
+        return os.path.realpath(os.fsdecode(path))
 
     def writable(path):
         return path is None or path == os.devnull or inside(path, root)
@@ -130,20 +143,31 @@ def make_confinement(work_dir, forbidden_reads):
                 isinstance(flags, int) and flags & _WRITE_FLAGS)
             if writing and not writable(resolved):
                 deny(f"writing {resolved}")
-            if any(inside(resolved, top) for top in forbidden):
+            if mode is None and os.path.isdir(resolved):
+                # os.open of a folder: its descriptor as dir_fd would make every later path
+                # relative to it, and the event does not carry dir_fd (a write anywhere)
+                deny(f"opening the folder {resolved} as a descriptor")
+            if any(inside(resolved, top) for top in forbidden) or (
+                    siblings and resolved.startswith(siblings) and not inside(resolved, root)):
                 deny(f"reading {resolved} (outside the submission's own copy)")
+            if resolved.startswith("/proc/") and resolved.split("/")[2].isdigit() \
+                    and not inside(resolved, own_proc):
+                deny(f"reading {resolved} (another process)")
         elif event.startswith("ctypes."):
-            # Installed libraries (torch, scipy) load and call their own native code through
-            # ctypes; homework may not: a library path outside the installation is refused,
-            # and so is any other ctypes action made directly by the homework's own code.
+            # Installed libraries (torch, scipy) load their own native code through ctypes
+            # when imported; a library path outside the installation is refused.  Nothing
+            # else of ctypes is used once NumPy and torch are imported (measured), and the
+            # caller cannot be told from its frames (ctypes' own code looks symbols up; a
+            # function compiled under a library's file name looks like the library): every
+            # other ctypes action (dlsym: ``ctypes.pythonapi.kill``, cdata...) is refused.
             if event == "ctypes.dlopen":
                 name = args[0] if args else None
                 path = os.path.realpath(os.fsdecode(name)) if isinstance(name, (str, bytes)) and \
                     os.path.isabs(os.fsdecode(name)) else None
                 if path is None or not any(inside(path, top) for top in libraries):
                     deny(f"{event} {_short(args)}")
-            elif inside(os.path.realpath(sys._getframe(1).f_code.co_filename), root):
-                deny(f"{event} from the homework's code")
+            else:
+                deny(f"{event} {_short(args)}")
         elif event == "import":
             if args and str(args[0]).split(".")[0] in _DENIED_IMPORTS:
                 if len(denied) < 50:
@@ -163,12 +187,26 @@ def make_confinement(work_dir, forbidden_reads):
 
 
 def _disarm():
-    """Replace the unaudited process-creation entry point of a module already loaded."""
-    def refused(*args, **kwargs):
-        raise PermissionError("gradcheck's worker refused: starting a process")
-    module = sys.modules.get("_posixsubprocess")
-    if module is not None:
-        module.fork_exec = refused
+    """Replace the unaudited entry points of modules already loaded: process creation
+    (``_posixsubprocess.fork_exec``, which subprocess also keeps as ``_fork_exec``), signals
+    through a pidfd (``signal.pidfd_send_signal``: a SIGSTOP to the grader would hang it) and
+    scheduling of any process (``os.setpriority(PRIO_PROCESS, pid, 19)`` starves a classmate's
+    worker into its time limit); their modules may not be imported afresh (``_DENIED_IMPORTS``)."""
+    def refuser(what):
+        def refused(*args, **kwargs):
+            raise PermissionError(f"gradcheck's worker refused: {what}")
+        return refused
+    entries = (("_posixsubprocess", "fork_exec", "starting a process"),
+               ("subprocess", "_fork_exec", "starting a process"),
+               ("_signal", "pidfd_send_signal", "sending a signal"),
+               ("signal", "pidfd_send_signal", "sending a signal"))
+    entries += tuple((module, name, "changing a process's scheduling") for module in ("os", "posix")
+                     for name in ("setpriority", "sched_setaffinity", "sched_setscheduler",
+                                  "sched_setparam"))
+    for module_name, attribute, what in entries:
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, attribute):
+            setattr(module, attribute, refuser(what))
 
 
 def _short(args):
@@ -186,8 +224,8 @@ def _describe(error):
     return f"{name}: {text}" if text else name
 
 
-def serve(read_fd, write_fd, denied, protocol, styles):
-    session = styles.Session()
+def serve(read_fd, write_fd, denied, protocol, styles, kit):
+    session = styles.Session(kit)
     while True:
         try:
             header, arrays = protocol.read_message(read_fd)
@@ -218,19 +256,21 @@ def main():
     sys.path += [p for p in settings.get("paths", []) if p not in sys.path]
     protocol = _load_sibling("protocol")
     styles = _load_sibling("styles")
-    preload = ["numpy", "subprocess", "skimage.util", "skimage.util.shape"]
+    preload = ["numpy", "subprocess", "skimage.util", "skimage.util.shape", "nnlayers"]
     for name in preload + list(settings.get("preload", [])):  # imported while trusted
         try:
             __import__(name)
         except ImportError:
             pass
+    kit = styles.kit_definitions()      # before any homework runs (it may patch the kit)
     read_fd, write_fd = settings["read_fd"], settings["write_fd"]
     os.chdir(settings["work_dir"])
-    hook, denied = make_confinement(settings["work_dir"], settings.get("forbidden_reads", []))
+    hook, denied = make_confinement(settings["work_dir"], settings.get("forbidden_reads", []),
+                                    settings.get("siblings"))
     _disarm()
     sys.addaudithook(hook)
     del hook   # from here on only the interpreter refers to it
-    serve(read_fd, write_fd, denied, protocol, styles)
+    serve(read_fd, write_fd, denied, protocol, styles, kit)
     sys.stdout.flush()
     os._exit(0)  # no atexit handler or thread of the homework's runs after the last answer
 

@@ -349,6 +349,12 @@ VARIANTS += [
          "np.unravel_index(np.argmax(window), (pw, ph))")],
      classes_of(CS231N, max_pool_forward_naive=warn("wrong_argmax", "dLdx")),
      "unravels the argmax with (width, height): right on square pools, wrong on 3x2"),
+    ("cs231n/pool_overwrite", "cs231n", "cs231n/right", [
+        ("cs231n/layers.py", "dx[n, c, i * stride + r, j * stride + s] += dout[n, c, i, j]",
+         "dx[n, c, i * stride + r, j * stride + s] = dout[n, c, i, j]")],
+     classes_of(CS231N, max_pool_forward_naive=warn("shapes_overlap", "dLdx")),
+     "max_pool_backward_naive writes (=) where it must add (+=): right while windows do not "
+     "overlap, wrong where one pixel is the maximum of two overlapping windows"),
 
     # ---- deep-learning-from-scratch: common/layers.py + common/util.py ---------------------------
     ("dlfs/right", "dlfs", None, [], classes_of(DLFS),
