@@ -175,9 +175,18 @@ def _counted(submission):
     return [(report, row) for report in submission.reports for row in report.results if row.counts]
 
 
+def _csv_text(value):
+    """A cell a spreadsheet shows as text: file names, class names and notes come from the
+    homework, and a cell starting with = + - @ (or a tab or carriage return) would be run as a
+    formula when an instructor opens the table; such a cell gets a leading apostrophe."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(submissions, path):
     """One row per submission: submission, passed, score, max_score, seconds, note, then the
-    status of every check (ok, FAIL, warn, error, kink; empty when not run)."""
+    status of every check (ok, FAIL, warn, error, kink; empty when not run).  Text that came
+    from the homework (names, notes) is written so that no spreadsheet runs it as a formula."""
     columns = []
     for submission in submissions:
         for report in submission.reports:
@@ -187,7 +196,8 @@ def write_csv(submissions, path):
                     columns.append(name)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["submission", "passed", "score", "max_score", "seconds", "note"] + columns)
+        writer.writerow(["submission", "passed", "score", "max_score", "seconds", "note"]
+                        + [_csv_text(name) for name in columns])
         for submission in submissions:
             counted = _counted(submission)
             cells = {_check_name(report, row): row.shown_status
@@ -196,9 +206,9 @@ def write_csv(submissions, path):
                 if report.error:
                     cells.setdefault(f"{report.layer}", "error")
             score = sum(1 for _, row in counted if row.status == "ok") if not submission.error else 0
-            writer.writerow([submission.name, str(submission.passed).lower(), score,
+            writer.writerow([_csv_text(submission.name), str(submission.passed).lower(), score,
                              max(len(counted), 1), f"{submission.seconds:.2f}",
-                             submission.note.replace("\n", " ")[:300]]
+                             _csv_text(submission.note.replace("\n", " ")[:300])]
                             + [cells.get(name, "") for name in columns])
 
 

@@ -415,3 +415,20 @@ def test_a_max_pool_computing_in_float32_keeps_the_tie_rule(tmp_path, capsys):
     status, submission = _grade(capsys, f"{path}:nn_maxpool_layer", "--strict")
     assert status == 0, submission["note"]
     assert _rows(submission)[("dLdx (ties)", "ties")]["status"] == "ok"
+
+
+def test_a_file_name_or_class_name_is_never_a_spreadsheet_formula(tmp_path):
+    """A student names a file ``=HYPERLINK(...).py`` or a class that the table shows: the CSV
+    instructors open in a spreadsheet must show it as text, not run it."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "=1+1.py").write_text(course_file())
+    (folder / "@SUM(A1).py").write_text("raise ValueError('-2+3')\n")
+    table = tmp_path / "grades.csv"
+    assert main(["grade", str(folder), "--csv", str(table), "--trials", "2", "--timeout", "20",
+                 "--no-progress"]) == 0
+    import csv
+    rows = list(csv.reader(table.open()))
+    cells = [cell for row in rows for cell in row]
+    assert "'=1+1.py" in cells and "'@SUM(A1).py" in cells
+    assert not any(cell[:1] in "=+-@" for cell in cells if cell), cells
