@@ -58,7 +58,7 @@ def _set_limits(settings):
         cap(resource.RLIMIT_AS, int(settings["memory"]))
     if settings.get("cpu"):
         cap(resource.RLIMIT_CPU, int(settings["cpu"]))
-    cap(resource.RLIMIT_FSIZE, int(settings.get("file_size", 64 << 20)))
+    cap(resource.RLIMIT_FSIZE, int(settings.get("file_size", MAX_FILE_BYTES)))
     cap(resource.RLIMIT_CORE, 0)
     if os.geteuid() != 0:
         cap(resource.RLIMIT_NPROC, int(settings.get("nproc", 64)))
@@ -93,6 +93,12 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # a fresh import of them is refused (those already loaded are disarmed in ``_disarm``).
 _DENIED_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "_gdbm", "_dbm",
                              "_multiprocessing", "_signal", "posix"})
+# What a homework may write in its own folder: at most MAX_FILES files of at most
+# MAX_FILE_BYTES each (RLIMIT_FSIZE), so a worker cannot fill the disk the class shares
+# (matplotlib's font cache, a few saved arrays fit easily).
+MAX_FILES = 64
+MAX_FILE_BYTES = 16 << 20
+
 _GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 
 
@@ -112,6 +118,7 @@ def make_confinement(work_dir, forbidden_reads, siblings=None):
     siblings = os.path.realpath(siblings) if siblings else None
     own_proc = f"/proc/{os.getpid()}"
     denied = []
+    written = set()     # the files opened for writing so far (at most MAX_FILES)
     libraries = tuple(sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
                                                              sys.exec_prefix)}))
 
@@ -143,6 +150,10 @@ def make_confinement(work_dir, forbidden_reads, siblings=None):
                 isinstance(flags, int) and flags & _WRITE_FLAGS)
             if writing and not writable(resolved):
                 deny(f"writing {resolved}")
+            if writing and resolved != os.devnull and resolved not in written:
+                if len(written) >= MAX_FILES:
+                    deny(f"writing {resolved} (more than {MAX_FILES} files)")
+                written.add(resolved)
             if mode is None and os.path.isdir(resolved):
                 # os.open of a folder: its descriptor as dir_fd would make every later path
                 # relative to it, and the event does not carry dir_fd (a write anywhere)

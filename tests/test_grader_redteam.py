@@ -432,3 +432,27 @@ def test_a_file_name_or_class_name_is_never_a_spreadsheet_formula(tmp_path):
     cells = [cell for row in rows for cell in row]
     assert "'=1+1.py" in cells and "'@SUM(A1).py" in cells
     assert not any(cell[:1] in "=+-@" for cell in cells if cell), cells
+
+
+def test_a_worker_cannot_fill_the_disk_with_files(tmp_path, capsys):
+    """Each file is capped (RLIMIT_FSIZE: 16 MiB) and so is their number: a homework writing
+    file after file in its folder is refused from the 65th on, and still graded."""
+    fill = """
+import errno
+try:
+    open("big.bin", "wb").write(b"x" * (17 << 20))
+    raise AssertionError("a 17 MiB file was written")
+except OSError as error:
+    assert error.errno == errno.EFBIG, error
+for i in range(200):
+    try:
+        open(f"junk{i}.bin", "wb").write(b"x" * 1024)
+    except PermissionError:
+        break
+"""
+    path = tmp_path / "hw.py"
+    path.write_text(_with(course_file(), INIT, fill))
+    status, submission = _grade(capsys, path)
+    denied = " ".join(submission["denied"])
+    assert "more than 64 files" in denied and "junk63.bin" in denied, submission["denied"]
+    assert status == 0 and submission["passed"], submission["note"]
