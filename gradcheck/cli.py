@@ -21,7 +21,7 @@ import numpy as np
 
 from .grade import Settings, Submission, grade_class, grade_submission
 from .kit import KIT_CASES, kit_reports
-from .numeric import check_tie_rule
+from .numeric import MAX_TRIALS, check_tie_rule
 from .report import gradescope_results, submission_text, to_json, write_csv
 from .sandbox import GraderTampered, Tripwire, grader_folders
 from .suites import SPECS, STYLES, construct_layer, course_input, generic_spec, spec_for, tie_input
@@ -39,7 +39,7 @@ def _shape(text):
     return shape
 
 
-def _positive(kind):
+def _positive(kind, maximum=None):
     def parse(text):
         try:
             value = kind(text)
@@ -47,6 +47,8 @@ def _positive(kind):
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum}, got {text}")
         return value
     return parse
 
@@ -66,7 +68,7 @@ def _memory(text):
 
 
 def _common(parser):
-    parser.add_argument("--trials", type=_positive(int), default=20,
+    parser.add_argument("--trials", type=_positive(int, MAX_TRIALS), default=20,
                         help="random directions per gradient (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--threshold", type=float, default=99.9,

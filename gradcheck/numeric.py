@@ -48,6 +48,11 @@ __all__ = [
 ]
 
 METHODS = ("central", "forward")
+# Upper bounds that only refuse nonsense (trials=2**63 would run for ever): 10,000 random
+# directions is far beyond what a verdict needs, and a step shrunk tenfold 30 times is below
+# float64's resolution of any input.
+MAX_TRIALS = 10_000
+MAX_REFINEMENTS = 30
 
 
 def _same_shape(where: str, names: Tuple[str, str], a: Any,
@@ -248,10 +253,12 @@ def _label(where, name, value, optional=False):
 def _check_settings(where, *, trials, seed, threshold, kink_tol, refinements, name, **more):
     """The settings both checks take, then ``more`` of check_layer's, each checked; returns
     the random generator of ``seed``.  A TypeError or ValueError names ``where``."""
-    as_int(where, "trials", trials)
+    for name_, value, low, high in (("trials", trials, 1, MAX_TRIALS),
+                                    ("refinements", refinements, 0, MAX_REFINEMENTS)):
+        if as_int(where, name_, value, minimum=low) > high:
+            raise ValueError(f"{where}: {name_} must be <= {high}, got {value}")
     as_real(where, "threshold", threshold)
     as_real(where, "kink_tol", kink_tol, 0)
-    as_int(where, "refinements", refinements, minimum=0)
     _label(where, "name", name, optional=True)
     if more:
         as_real(where, "step", more["step"], 0, math.inf, low_open=True, high_open=True)

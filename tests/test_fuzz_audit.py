@@ -228,6 +228,11 @@ RELU_X = np.array([[1.0, -2.0, 3.0]])
      r"^check_tie_rule: x must hold at least one value"),          # was: ZeroDivisionError
     (lambda: check_tie_rule(nl.nn_maxpool_layer(2), np.zeros((1, 1, 2, 2)), trials=0), ValueError,
      r"^check_tie_rule: trials must be >= 1"),
+    # was: ran for ever
+    (lambda: check_layer(nl.nn_relu_layer(), RELU_X, trials=2**63), ValueError,
+     r"^check_layer: trials must be <= 10000, got 9223372036854775808"),
+    (lambda: check_tie_rule(nl.nn_maxpool_layer(2), np.zeros((1, 1, 2, 2)), refinements=10**9),
+     ValueError, r"^check_tie_rule: refinements must be <= 30"),
     (lambda: gc_relative_error(np.zeros(3), np.zeros(4)), ValueError,
      r"^relative_error: expected and got must have the same shape, got \(3,\) and \(4,\)"),
     (lambda: relative_errors(np.zeros(3), "abc"), TypeError, r"^relative_errors: approx must hold real numbers"),
@@ -235,6 +240,13 @@ RELU_X = np.array([[1.0, -2.0, 3.0]])
 def test_gradcheck_checks_name_themselves_and_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_the_gradient_script_refuses_endless_trials(capsys):
+    from gradcheck.cli import main
+    with pytest.raises(SystemExit) as stop:
+        main(["--trials", str(2**63)])
+    assert stop.value.code == 2 and "must be <= 10000" in capsys.readouterr().err
 
 
 def test_gradcheck_still_passes_a_right_layer_with_infinite_tolerances():
