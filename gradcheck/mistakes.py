@@ -293,8 +293,24 @@ _FILTER_VARIANTS = {   # kind -> (words, change of the (F, C, KH, KW) filters)
 }
 
 
+def _conv_overwritten(x4, w4, dy4, stride, padding):
+    """dLdx (N, C, H, W) of a homework that assigns (``=``) each window's share of the padded
+    dLdx where it must add (``+=``): windows in row-major order, the last one covering a
+    pixel wins.  Dilation 1 (the courses' layers)."""
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    n, c, h, w = x4.shape
+    kh, kw = w4.shape[2:]
+    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
+    for i in range(dy4.shape[2]):
+        for j in range(dy4.shape[3]):
+            share = np.tensordot(dy4[:, :, i, j], w4, axes=(1, 0))   # (N, C, KH, KW)
+            dxp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw] = share
+    return dxp[:, :, ph:ph + h, pw:pw + w]
+
+
 def _filter_candidates(row, expected, context):
-    """Forward and dLdx of a convolution computed with each filter flipped or transposed."""
+    """Forward and dLdx of a convolution computed with each filter flipped or transposed,
+    and dLdx with overlapping windows overwriting each other."""
     kind = context.get("kind")
     params = context.get("params") or {}
     if kind not in ("conv2d", "conv1d") or "W" not in params or row not in ("forward", "dLdx"):
@@ -305,6 +321,8 @@ def _filter_candidates(row, expected, context):
     x4, w4, stride, padding, dilation = _conv_geometry(kind, np.asarray(x, np.float64),
                                                        np.asarray(params["W"], np.float64),
                                                        context.get("config") or {})
+    dy4 = None if context.get("dy") is None else np.asarray(context["dy"], np.float64).reshape(
+        (x4.shape[0], w4.shape[0], -1, np.shape(context["dy"])[-1]))
     for words, change in _FILTER_VARIANTS[kind]:
         w = np.ascontiguousarray(change(w4))
         if w.shape != w4.shape or np.array_equal(w, w4):
@@ -315,12 +333,16 @@ def _filter_candidates(row, expected, context):
             candidate = y + (b.reshape((1, -1) + (1,) * (expected.ndim - 2)) if b.ndim else b)
             yield Candidate(f"forward uses the filters {words}", candidate, None,
                             "against that computation")
-        elif context.get("dy") is not None:
-            dy4 = np.asarray(context["dy"], np.float64).reshape((x4.shape[0], w4.shape[0], -1,
-                                                                 np.shape(context["dy"])[-1]))
+        elif dy4 is not None:
             candidate = conv4d_grad_input(dy4, w, x4.shape, stride, padding, dilation)
             yield Candidate(f"dLdx is computed with the filters {words}",
                             candidate.reshape(expected.shape), None, "against that computation")
+    overlap = any(k > s for k, s in zip(w4.shape[2:], pair(stride)))
+    if row == "dLdx" and dy4 is not None and overlap and pair(dilation) == (1, 1):
+        yield Candidate("overlapping windows overwrite each other's share of dLdx (= where "
+                        "col2im must add: +=)",
+                        _conv_overwritten(x4, w4, dy4, stride, padding).reshape(expected.shape),
+                        None, "against that computation")
 
 
 def _conv_geometry(kind, x, w, config):

@@ -232,6 +232,26 @@ def test_dLdx_with_unflipped_filters_stride_and_padding(odd_conv):
     assert "filters flipped" in first_line("dLdx", c.dx, got, c.context)
 
 
+@pytest.mark.parametrize("case", ["conv", "odd_conv"])
+def test_dLdx_where_overlapping_windows_overwrite(case, request):
+    """A student's col2im that assigns each window's share (=) where it must add (+=), written
+    as the naive loop over windows and pixels."""
+    c = request.getfixturevalue(case)
+    stride, padding = c.context["config"]["stride"], c.context["config"]["padding"]
+    n, channels, h, w = c.x.shape
+    kh, kw = c.W.shape[2:]
+    padded = np.zeros((n, channels, h + 2 * padding, w + 2 * padding))
+    for i in range(c.dy.shape[2]):
+        for j in range(c.dy.shape[3]):
+            for a in range(kh):
+                for b in range(kw):
+                    padded[:, :, i * stride + a, j * stride + b] = \
+                        c.dy[:, :, i, j] @ c.W[:, :, a, b]
+    got = padded[:, :, padding:padding + h, padding:padding + w]
+    line = first_line("dLdx", c.dx, got, c.context)
+    assert line.startswith("overlapping windows overwrite each other's share of dLdx"), line
+
+
 def test_spatial_axes_swapped(conv):
     line = first_line("dLdx", conv.dx, conv.dx.swapaxes(2, 3), conv.context)
     assert "axes 2 and 3 swapped (transposed)" in line
