@@ -321,7 +321,7 @@ def _filter_candidates(row, expected, context):
     x4, w4, stride, padding, dilation = _conv_geometry(kind, np.asarray(x, np.float64),
                                                        np.asarray(params["W"], np.float64),
                                                        context.get("config") or {})
-    dy4 = None if context.get("dy") is None else np.asarray(context["dy"], np.float64).reshape(
+    dy4 = None if row != "dLdx" or context.get("dy") is None else np.asarray(context["dy"], np.float64).reshape(
         (x4.shape[0], w4.shape[0], -1, np.shape(context["dy"])[-1]))
     for words, change in _FILTER_VARIANTS[kind]:
         w = np.ascontiguousarray(change(w4))
