@@ -424,6 +424,8 @@ class _Grading:
                     problem = f"no reference possible: {error}"
             x = course_input(spec.inputs, case.shape, s.seed, index)
             keywords = dict(s.check_keywords(), trials=case.trials or s.trials)
+            if spec.tolerance is not None:
+                keywords["tolerance"] = spec.tolerance
             part = check_layer(layer, x, name=name, reference=reference, case=case.label,
                                counts=counts, **keywords)
             _diagnose(part, spec, case, params, reference is not None)
