@@ -240,9 +240,14 @@ def _python_files(path):
                   and p.is_file() and not p.is_symlink())[:500]
 
 
+def _methods(node):
+    """The names of the methods a class body defines."""
+    return {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
 def _style_of(node, imports_torch):
     """The style of a class named like a course layer, from its methods."""
-    methods = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    methods = _methods(node)
     if "backprop" in methods or "backward" in methods:
         return "course"
     return "course_torch" if imports_torch else "course"
@@ -275,6 +280,8 @@ def find_targets(path, wanted=None, style=None):
                 if "course" in candidates:
                     candidates = [_style_of(node, imports_torch)]
                 candidates = [c for c in candidates if c != "cs231n"]
+                if "backprop" in _methods(node):   # the course's protocol, whatever the name
+                    candidates = [c for c in candidates if c not in ("mytorch", "dlfs")]
             elif (isinstance(node, ast.FunctionDef) and name in SPECS["cs231n"]
                   and (file.name == "layers.py" or style == "cs231n")):
                 backward = SPECS["cs231n"][name].functions.get("backward")
