@@ -245,9 +245,8 @@ def _methods(node):
     return {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
-def _style_of(node, imports_torch):
+def _style_of(methods, imports_torch):
     """The style of a class named like a course layer, from its methods."""
-    methods = _methods(node)
     if "backprop" in methods or "backward" in methods:
         return "course"
     return "course_torch" if imports_torch else "course"
@@ -276,11 +275,12 @@ def find_targets(path, wanted=None, style=None):
             if name is None or name in found or (wanted and name not in wanted):
                 continue
             if isinstance(node, ast.ClassDef):
+                methods = _methods(node)
                 candidates = [s for s in STYLES if name in SPECS[s]]
                 if "course" in candidates:
-                    candidates = [_style_of(node, imports_torch)]
+                    candidates = [_style_of(methods, imports_torch)]
                 candidates = [c for c in candidates if c != "cs231n"]
-                if "backprop" in _methods(node):   # the course's protocol, whatever the name
+                if "backprop" in methods:   # the course's protocol, whatever the name
                     candidates = [c for c in candidates if c not in ("mytorch", "dlfs")]
             elif (isinstance(node, ast.FunctionDef) and name in SPECS["cs231n"]
                   and (file.name == "layers.py" or style == "cs231n")):

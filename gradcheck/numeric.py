@@ -253,10 +253,10 @@ def _label(where, name, value, optional=False):
 def _check_settings(where, *, trials, seed, threshold, kink_tol, refinements, name, **more):
     """The settings both checks take, then ``more`` of check_layer's, each checked; returns
     the random generator of ``seed``.  A TypeError or ValueError names ``where``."""
-    for name_, value, low, high in (("trials", trials, 1, MAX_TRIALS),
-                                    ("refinements", refinements, 0, MAX_REFINEMENTS)):
-        if as_int(where, name_, value, minimum=low) > high:
-            raise ValueError(f"{where}: {name_} must be <= {high}, got {value}")
+    for setting, value, low, high in (("trials", trials, 1, MAX_TRIALS),
+                                      ("refinements", refinements, 0, MAX_REFINEMENTS)):
+        if as_int(where, setting, value, minimum=low) > high:
+            raise ValueError(f"{where}: {setting} must be <= {high}, got {value}")
     as_real(where, "threshold", threshold)
     as_real(where, "kink_tol", kink_tol, 0)
     _label(where, "name", name, optional=True)

@@ -32,6 +32,7 @@ __all__ = [
     "check_shape",
     "float_dtype",
     "inner_errors",
+    "member_label",
     "layer_input",
     "layer_upstream",
 ]
@@ -209,6 +210,11 @@ def layer_upstream(where: str, dLdy: ArrayLike, y_shape: Shape, x_dtype: DTypeLi
     dLdy = as_real_array(where, "dLdy", dLdy)
     check_shape(where, "dLdy", dLdy, y_shape, "the shape of forward(x)")
     return dLdy.astype(float_dtype(x_dtype, dLdy.dtype), copy=False)
+
+
+def member_label(branch: str, i: int, layer: Any) -> str:
+    """How a container's messages name one of its layers: ``body[0] (nn_convolutional_layer)``."""
+    return f"{branch}[{i}] ({type(layer).__name__})"
 
 
 @contextlib.contextmanager

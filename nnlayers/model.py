@@ -28,7 +28,7 @@ from numpy.typing import DTypeLike
 from ._saving import read_model_file, write_atomically
 from ._train_fast import fused_plan
 from ._typing import Array, ArrayLike, PathLike
-from ._validate import as_int, as_real_array, as_sequence, inner_errors
+from ._validate import as_int, as_real_array, as_sequence, inner_errors, member_label
 
 __all__ = ["nn_sequential_model", "TrainStep"]
 
@@ -69,10 +69,6 @@ def _check_protocol(where, name, obj):
     if not (callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backprop", None))):
         raise TypeError(f"{where}: {name} ({type(obj).__name__}) has no forward/backprop "
                         f"methods")
-
-
-def _label(i, layer):
-    return f"layers[{i}] ({type(layer).__name__})"
 
 
 def _check_path(where, path):
@@ -145,7 +141,7 @@ class nn_sequential_model:
     def _forward(self, where, x):
         """``forward``, with a layer's error naming ``where`` and the layer."""
         for i, layer in enumerate(self.layers):
-            with inner_errors(where, _label(i, layer)):
+            with inner_errors(where, member_label("layers", i, layer)):
                 x = layer.forward(x)
         return cast(Array, x)   # the last layer's output: the logits (N, K)
 
@@ -169,7 +165,7 @@ class nn_sequential_model:
         where = f"{type(self).__name__}.train_step"
         activations: List[Any] = [x]            # the input of every layer, local to this call
         for i, layer in enumerate(self.layers):
-            with inner_errors(where, _label(i, layer)):
+            with inner_errors(where, member_label("layers", i, layer)):
                 activations.append(layer.forward(activations[-1]))
         logits = activations[-1]
         with inner_errors(where, f"loss ({type(self.loss).__name__})"):
@@ -178,7 +174,7 @@ class nn_sequential_model:
         grads = []
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
-            with inner_errors(where, _label(i, layer)):
+            with inner_errors(where, member_label("layers", i, layer)):
                 result = layer.backprop(activations[i], upstream)
             count = len(_params(layer))
             if count:

@@ -82,15 +82,16 @@ class _Optimizer:
             layer.update_weights(*(self._delta((index, j), p, g)
                                    for j, (p, g) in enumerate(zip(params, layer_grads))))
 
-
     def _check_state(self, where, checked):
         """A ValueError when a kept state entry (a momentum buffer, a moment) no longer has
         its parameter's shape: the optimizer was stepping another model's parameters."""
         for index, (_, params, _) in enumerate(checked):
             for j, p in enumerate(params):
                 entry = self.state.get((index, j))
+                if entry is None:
+                    continue
                 kept = np.shape(entry[1] if isinstance(entry, tuple) else entry)
-                if entry is not None and kept != np.shape(p):
+                if kept != np.shape(p):
                     raise ValueError(f"{where}: layer {index}'s parameter {j} has shape "
                                      f"{np.shape(p)}, but this optimizer's state for it has "
                                      f"shape {kept}: it was stepping another model (use a new "

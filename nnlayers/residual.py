@@ -29,7 +29,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 
 from ._layer import Layer
 from ._typing import Array, ArrayLike, Config
-from ._validate import inner_errors, layer_input, layer_upstream
+from ._validate import inner_errors, layer_input, layer_upstream, member_label
 
 __all__ = ["nn_residual_block"]
 
@@ -63,16 +63,12 @@ def _param_names(layer):
     return (("W", "b") + tuple(f"param{i}" for i in range(2, count)))[:count]
 
 
-def _label(branch, i, layer):
-    return f"{branch}[{i}] ({type(layer).__name__})"
-
-
 def _run(where, branch, layers, x, method):
     """The input of every layer, then the last output: [x, h1, ..., y].  An inner layer's
     error names the block's method and the layer (``body[0] (nn_convolutional_layer)``)."""
     values = [x]
     for i, layer in enumerate(layers):
-        with inner_errors(where, _label(branch, i, layer)):
+        with inner_errors(where, member_label(branch, i, layer)):
             values.append(getattr(layer, method, layer.forward)(values[-1]))
     return values
 
@@ -82,7 +78,7 @@ def _backprop_through(where, branch, layers, inputs, upstream):
     grads = []
     for i in reversed(range(len(layers))):
         layer = layers[i]
-        with inner_errors(where, _label(branch, i, layer)):
+        with inner_errors(where, member_label(branch, i, layer)):
             result = layer.backprop(inputs[i], upstream)
         if isinstance(result, (tuple, list)):
             upstream, grads = result[0], list(result[1:]) + grads
@@ -128,7 +124,7 @@ class nn_residual_block(Layer):
                 if not callable(getattr(layer, "output_shape", None)):
                     raise TypeError(f"{where}: {type(layer).__name__} does not declare "
                                     f"output_shape, so the block's cannot be computed")
-                with inner_errors(where, _label(branch, i, layer)):
+                with inner_errors(where, member_label(branch, i, layer)):
                     shape = tuple(layer.output_shape(shape))
             shapes.append(shape)
         if shapes[0] != shapes[1]:
